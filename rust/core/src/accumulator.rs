@@ -1,0 +1,321 @@
+//! Integer accumulators: exact bundles of bipolar vectors.
+//!
+//! Count `i` is the weighted sum of the bipolar values (`+1` for bit 0, `-1` for bit 1) of
+//! bit `i` over every vector added. Adding and subtracting commute and are exact, which is
+//! what explaining-away decoding needs. Thresholding maps a negative count to bit 1, a
+//! positive count to bit 0, and a zero count to the bit of a fixed tie-break vector.
+
+use crate::error::{Error, Result};
+use crate::popcount::{self, Level};
+use crate::vector::WORD_BITS;
+
+/// Signed per-dimension counts of a bundle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Accumulator {
+    counts: Vec<i32>,
+    total_weight: i64,
+    /// Sum of `|weight|` over every call, an upper bound of every `|count|`.
+    abs_weight: i64,
+}
+
+impl Accumulator {
+    /// Returns an empty accumulator of `dim` counts.
+    #[must_use]
+    pub fn new(dim: usize) -> Self {
+        Self { counts: vec![0; dim], total_weight: 0, abs_weight: 0 }
+    }
+
+    /// Builds an accumulator from existing counts.
+    #[must_use]
+    pub fn from_counts(counts: Vec<i32>) -> Self {
+        let abs_weight = counts.iter().map(|&c| i64::from(c).abs()).max().unwrap_or(0);
+        Self { counts, total_weight: 0, abs_weight }
+    }
+
+    /// Returns the number of counts, the `dim` of the space.
+    #[must_use]
+    pub fn dim(&self) -> usize {
+        self.counts.len()
+    }
+
+    /// Returns the counts, one per dimension.
+    #[must_use]
+    pub fn counts(&self) -> &[i32] {
+        &self.counts
+    }
+
+    /// Returns the counts for in-place changes; the overflow bound is then unknown, so the
+    /// next addition re-derives it.
+    pub fn counts_mut(&mut self) -> &mut [i32] {
+        self.abs_weight = i64::from(i32::MAX);
+        &mut self.counts
+    }
+
+    /// Returns the sum of the weights added, minus those subtracted.
+    #[must_use]
+    pub fn total_weight(&self) -> i64 {
+        self.total_weight
+    }
+
+    fn check_dim(&self, x: &[u64]) -> Result<()> {
+        let found = x.len() * WORD_BITS;
+        if found != self.counts.len() {
+            return Err(Error::DimensionMismatch { expected: self.counts.len(), found });
+        }
+        Ok(())
+    }
+
+    fn reserve_weight(&mut self, weight: i64) -> Result<()> {
+        let mut bound = self.abs_weight + weight.abs();
+        if bound > i64::from(i32::MAX) {
+            bound = self.counts.iter().map(|&c| i64::from(c).abs()).max().unwrap_or(0)
+                + weight.abs();
+            if bound > i64::from(i32::MAX) {
+                return Err(Error::Overflow);
+            }
+        }
+        self.abs_weight = bound;
+        Ok(())
+    }
+
+    /// Adds the bipolar form of `x` times `weight`; a negative weight subtracts.
+    pub fn add(&mut self, x: &[u64], weight: i32) -> Result<()> {
+        self.check_dim(x)?;
+        self.reserve_weight(i64::from(weight))?;
+        add_bits(&mut self.counts, x, weight);
+        self.total_weight += i64::from(weight);
+        Ok(())
+    }
+
+    /// Adds every row of `rows` (`n_words` words each) with its weight, or weight 1.
+    pub fn add_many(&mut self, rows: &[u64], weights: Option<&[i32]>) -> Result<()> {
+        let n_words = self.counts.len() / WORD_BITS;
+        let n_rows = crate::vector::rows_in(rows, n_words)?;
+        if let Some(w) = weights {
+            if w.len() != n_rows {
+                return Err(Error::LengthMismatch {
+                    what: "weights",
+                    expected: n_rows,
+                    found: w.len(),
+                });
+            }
+        }
+        let abs_sum: i64 = match weights {
+            Some(w) => w.iter().map(|&x| i64::from(x).abs()).sum(),
+            None => n_rows as i64,
+        };
+        self.reserve_weight(abs_sum)?;
+        for (i, row) in rows.chunks_exact(n_words).enumerate() {
+            let weight = weights.map_or(1, |w| w[i]);
+            add_bits(&mut self.counts, row, weight);
+            self.total_weight += i64::from(weight);
+        }
+        Ok(())
+    }
+
+    /// Writes the thresholded bits into `out`, taking ties from `tie_break`.
+    pub fn threshold_into(&self, tie_break: &[u64], out: &mut [u64]) -> Result<()> {
+        self.check_dim(tie_break)?;
+        self.check_dim(out)?;
+        for (j, word) in out.iter_mut().enumerate() {
+            let counts = &self.counts[j * WORD_BITS..(j + 1) * WORD_BITS];
+            let mut negative = 0u64;
+            let mut zero = 0u64;
+            for (b, &c) in counts.iter().enumerate() {
+                negative |= u64::from(c < 0) << b;
+                zero |= u64::from(c == 0) << b;
+            }
+            *word = negative | (zero & tie_break[j]);
+        }
+        Ok(())
+    }
+
+    /// Returns `sum_i count_i * bipolar(x)_i`.
+    pub fn dot(&self, x: &[u64]) -> Result<i64> {
+        self.check_dim(x)?;
+        Ok(dot_bits(&self.counts, x))
+    }
+
+    /// Returns the Euclidean norm of the counts.
+    #[must_use]
+    pub fn norm(&self) -> f64 {
+        norm(&self.counts)
+    }
+
+    /// Returns the cosine of the counts with the bipolar form of `x`, 0 for empty counts.
+    pub fn similarity(&self, x: &[u64]) -> Result<f64> {
+        let dot = self.dot(x)?;
+        Ok(cosine(dot, self.norm(), self.counts.len()))
+    }
+
+    /// Sets every count to zero.
+    pub fn clear(&mut self) {
+        self.counts.fill(0);
+        self.total_weight = 0;
+        self.abs_weight = 0;
+    }
+}
+
+/// Adds `weight * bipolar(x)` to `counts`; one pass of 64 lanes per word.
+fn add_bits(counts: &mut [i32], x: &[u64], weight: i32) {
+    for (lanes, &word) in counts.chunks_exact_mut(WORD_BITS).zip(x) {
+        for (b, c) in lanes.iter_mut().enumerate() {
+            // Two's-complement negation when the bit is set: (w ^ -1) + 1 == -w.
+            let bit = ((word >> b) & 1) as i32;
+            *c += (weight ^ -bit) + bit;
+        }
+    }
+}
+
+/// Returns `sum_i counts_i * bipolar(x)_i`.
+fn dot_bits(counts: &[i32], x: &[u64]) -> i64 {
+    let mut total = 0i64;
+    for (lanes, &word) in counts.chunks_exact(WORD_BITS).zip(x) {
+        let mut sum = 0i64;
+        for (b, &c) in lanes.iter().enumerate() {
+            let bit = ((word >> b) & 1) as i64;
+            sum += i64::from(c) * (1 - 2 * bit);
+        }
+        total += sum;
+    }
+    total
+}
+
+/// Returns the Euclidean norm of `counts`.
+#[must_use]
+pub fn norm(counts: &[i32]) -> f64 {
+    let sum: i64 = counts.iter().map(|&c| i64::from(c) * i64::from(c)).sum();
+    (sum as f64).sqrt()
+}
+
+/// Returns `dot / (norm * sqrt(dim))`, the cosine of counts with a bipolar vector, or 0
+/// when the counts are all zero.
+#[must_use]
+pub fn cosine(dot: i64, norm: f64, dim: usize) -> f64 {
+    if norm == 0.0 {
+        return 0.0;
+    }
+    dot as f64 / (norm * (dim as f64).sqrt())
+}
+
+/// The counts of a query as bit planes, for scoring against packed rows with popcounts.
+///
+/// With `u_i = count_i - offset >= 0` written in binary, plane `p` holds bit `p` of every
+/// `u_i`. The sum of `count_i` over the 1 bits of a row is then
+/// `offset * popcount(row) + sum_p 2^p * popcount(plane_p AND row)`, and the bipolar dot
+/// product is `sum(counts) - 2 * that sum`.
+#[derive(Debug, Clone)]
+pub struct BitPlanes {
+    planes: Vec<u64>,
+    n_words: usize,
+    offset: i64,
+    count_sum: i64,
+    norm: f64,
+}
+
+impl BitPlanes {
+    /// Slices `counts` (length a multiple of 64) into bit planes.
+    #[must_use]
+    pub fn new(counts: &[i32]) -> Self {
+        let n_words = counts.len() / WORD_BITS;
+        let offset = counts.iter().copied().min().map_or(0, i64::from);
+        let span = counts.iter().map(|&c| (i64::from(c) - offset) as u64).max().unwrap_or(0);
+        let n_planes = (u64::BITS - span.leading_zeros()) as usize;
+        let mut planes = vec![0u64; n_planes * n_words];
+        for (i, &c) in counts.iter().enumerate() {
+            let u = (i64::from(c) - offset) as u64;
+            for (p, plane) in planes.chunks_exact_mut(n_words).enumerate() {
+                plane[i / WORD_BITS] |= ((u >> p) & 1) << (i % WORD_BITS);
+            }
+        }
+        let count_sum = counts.iter().map(|&c| i64::from(c)).sum();
+        Self { planes, n_words, offset, count_sum, norm: norm(counts) }
+    }
+
+    /// Returns the Euclidean norm of the counts.
+    #[must_use]
+    pub fn norm(&self) -> f64 {
+        self.norm
+    }
+
+    /// Writes the bipolar dot product of the counts with each row of `rows`.
+    pub fn dot_rows(&self, level: Level, rows: &[u64], out: &mut [i64]) {
+        popcount::plane_dot_rows(level, &self.planes, self.n_words, self.offset, rows, out);
+        for o in out.iter_mut() {
+            *o = self.count_sum - 2 * *o;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::hash::Xoshiro256;
+
+    fn random_words(seed: u64, n: usize) -> Vec<u64> {
+        let mut rng = Xoshiro256::new(seed);
+        (0..n).map(|_| rng.next_u64()).collect()
+    }
+
+    #[test]
+    fn subtract_after_add_restores_counts() {
+        let mut acc = Accumulator::new(128);
+        acc.add(&random_words(1, 2), 3).unwrap();
+        let before = acc.clone();
+        let x = random_words(2, 2);
+        acc.add(&x, 5).unwrap();
+        acc.add(&x, -5).unwrap();
+        assert_eq!(acc.counts(), before.counts());
+    }
+
+    #[test]
+    fn threshold_of_one_vector_is_that_vector() {
+        let x = random_words(3, 4);
+        let mut acc = Accumulator::new(256);
+        acc.add(&x, 1).unwrap();
+        let mut out = vec![0u64; 4];
+        acc.threshold_into(&[0u64; 4], &mut out).unwrap();
+        assert_eq!(out, x);
+    }
+
+    #[test]
+    fn ties_take_the_tie_break_bits() {
+        let acc = Accumulator::new(64);
+        let mut out = [0u64];
+        acc.threshold_into(&[0xabcd], &mut out).unwrap();
+        assert_eq!(out, [0xabcd]);
+    }
+
+    #[test]
+    fn bit_planes_match_the_direct_dot() {
+        let mut acc = Accumulator::new(192);
+        for seed in 0..9 {
+            acc.add(&random_words(seed, 3), (seed as i32 % 4) - 1).unwrap();
+        }
+        let rows = random_words(99, 3 * 11);
+        let planes = BitPlanes::new(acc.counts());
+        let mut out = vec![0i64; 11];
+        planes.dot_rows(popcount::detect(), &rows, &mut out);
+        for (i, row) in rows.chunks_exact(3).enumerate() {
+            assert_eq!(out[i], acc.dot(row).unwrap());
+        }
+    }
+
+    #[test]
+    fn overflow_is_an_error_and_changes_nothing() {
+        let mut acc = Accumulator::new(64);
+        acc.add(&[0], i32::MAX).unwrap();
+        let before = acc.clone();
+        assert_eq!(acc.add(&[0], 1), Err(Error::Overflow));
+        assert_eq!(acc, before);
+    }
+
+    #[test]
+    fn dimension_mismatch_is_reported() {
+        let mut acc = Accumulator::new(128);
+        assert_eq!(
+            acc.add(&[0], 1),
+            Err(Error::DimensionMismatch { expected: 128, found: 64 })
+        );
+    }
+}

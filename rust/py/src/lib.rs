@@ -1,0 +1,48 @@
+//! Python bindings of scenefold's core, the module `scenefold._core`.
+//!
+//! This crate only converts and validates arguments, releases the GIL around long calls
+//! and maps core errors onto `scenefold.errors`; every kernel lives in `scenefold-core`.
+
+use pyo3::prelude::*;
+
+mod arrays;
+mod codebook;
+mod errors;
+mod space;
+mod threads;
+
+/// Return the PRNG seed of ``label`` in a space with ``seed``.
+#[pyfunction]
+fn label_seed(seed: u64, label: &str) -> u64 {
+    scenefold_core::hash::label_seed(seed, label)
+}
+
+/// Return ``z`` whose upper-tail probability under the standard normal is ``p``.
+#[pyfunction]
+fn normal_isf(py: Python<'_>, p: f64) -> PyResult<f64> {
+    errors::IntoPyResult::py(scenefold_core::stats::normal_isf(p), py)
+}
+
+/// Return the popcount kernel this CPU runs: ``"avx2"`` or ``"portable"``.
+#[pyfunction]
+fn simd_level() -> &'static str {
+    match scenefold_core::popcount::detect() {
+        scenefold_core::popcount::Level::Avx2 => "avx2",
+        scenefold_core::popcount::Level::Portable => "portable",
+    }
+}
+
+#[pymodule]
+fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<space::Space>()?;
+    m.add_class::<space::Accumulator>()?;
+    m.add_class::<codebook::Codebook>()?;
+    m.add_class::<codebook::Anchor>()?;
+    m.add_function(wrap_pyfunction!(label_seed, m)?)?;
+    m.add_function(wrap_pyfunction!(normal_isf, m)?)?;
+    m.add_function(wrap_pyfunction!(simd_level, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::set_num_threads, m)?)?;
+    m.add_function(wrap_pyfunction!(threads::get_num_threads, m)?)?;
+    Ok(())
+}

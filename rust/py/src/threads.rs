@@ -1,0 +1,59 @@
+//! The thread pool of codebook scans and the one helper that runs every long core call.
+
+use std::sync::{Arc, RwLock};
+
+use pyo3::prelude::*;
+use rayon::{ThreadPool, ThreadPoolBuilder};
+
+use crate::errors::raise;
+
+static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
+
+/// Environment variable that sets the initial number of threads.
+pub const THREADS_ENV: &str = "SCENEFOLD_NUM_THREADS";
+
+fn build(n: usize) -> Result<ThreadPool, String> {
+    ThreadPoolBuilder::new()
+        .num_threads(n)
+        .thread_name(|i| format!("scenefold-{i}"))
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn initial_threads() -> usize {
+    std::env::var(THREADS_ENV).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+}
+
+fn pool(py: Python<'_>) -> PyResult<Arc<ThreadPool>> {
+    if let Some(pool) = POOL.read().ok().and_then(|guard| guard.clone()) {
+        return Ok(pool);
+    }
+    let mut guard = POOL.write().map_err(|_| raise(py, "ScenefoldError", "thread pool lock poisoned"))?;
+    if let Some(pool) = guard.clone() {
+        return Ok(pool);
+    }
+    let pool = Arc::new(build(initial_threads()).map_err(|e| raise(py, "ScenefoldError", e))?);
+    *guard = Some(pool.clone());
+    Ok(pool)
+}
+
+/// Runs `f` on the scan pool with the GIL released.
+pub fn run<T: Send, F: FnOnce() -> T + Send>(py: Python<'_>, f: F) -> PyResult<T> {
+    let pool = pool(py)?;
+    Ok(py.detach(|| pool.install(f)))
+}
+
+/// Sets the number of scan threads; 0 means one per core.
+#[pyfunction]
+pub fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
+    let pool = Arc::new(build(n).map_err(|e| raise(py, "InvalidArgumentError", e))?);
+    let mut guard = POOL.write().map_err(|_| raise(py, "ScenefoldError", "thread pool lock poisoned"))?;
+    *guard = Some(pool);
+    Ok(())
+}
+
+/// Returns the number of scan threads.
+#[pyfunction]
+pub fn get_num_threads(py: Python<'_>) -> PyResult<usize> {
+    Ok(pool(py)?.current_num_threads())
+}
