@@ -167,6 +167,28 @@ fn add_bits(counts: &mut [i32], x: &[u64], weight: i32) {
     }
 }
 
+/// Writes `counts` bound to `x`: each count times the bipolar value of its bit of `x`.
+///
+/// Binding distributes over the sum, so the result is the accumulator of every vector
+/// added to `counts`, each bound to `x`.
+pub fn bind_counts(counts: &[i32], x: &[u64], out: &mut [i32]) {
+    for ((lanes, dst), &word) in counts.chunks_exact(WORD_BITS).zip(out.chunks_exact_mut(WORD_BITS)).zip(x) {
+        for (b, (&c, o)) in lanes.iter().zip(dst.iter_mut()).enumerate() {
+            let bit = ((word >> b) & 1) as i32;
+            *o = (c ^ -bit) + bit;
+        }
+    }
+}
+
+/// Writes `counts` rotated by `k`: count `i` moves to `(i + k) mod dim`, as bits do in
+/// [`crate::vector::permute_into`].
+pub fn permute_counts(counts: &[i32], k: i64, out: &mut [i32]) {
+    let dim = counts.len();
+    let shift = k.rem_euclid(dim as i64) as usize;
+    out[shift..].copy_from_slice(&counts[..dim - shift]);
+    out[..shift].copy_from_slice(&counts[dim - shift..]);
+}
+
 /// Returns `sum_i counts_i * bipolar(x)_i`.
 fn dot_bits(counts: &[i32], x: &[u64]) -> i64 {
     let mut total = 0i64;
@@ -299,6 +321,26 @@ mod tests {
         for (i, row) in rows.chunks_exact(3).enumerate() {
             assert_eq!(out[i], acc.dot(row).unwrap());
         }
+    }
+
+    #[test]
+    fn bind_and_permute_commute_with_accumulation() {
+        let x = random_words(11, 2);
+        let key = random_words(12, 2);
+        let mut acc = Accumulator::new(128);
+        acc.add(&x, 3).unwrap();
+        let mut bound = vec![0u64; 2];
+        crate::vector::bind_into(&x, &key, &mut bound);
+        let mut rotated = vec![0u64; 2];
+        crate::vector::permute_into(&bound, 5, &mut rotated);
+        let mut expected = Accumulator::new(128);
+        expected.add(&rotated, 3).unwrap();
+
+        let mut step = vec![0i32; 128];
+        bind_counts(acc.counts(), &key, &mut step);
+        let mut out = vec![0i32; 128];
+        permute_counts(&step, 5, &mut out);
+        assert_eq!(out, expected.counts());
     }
 
     #[test]

@@ -173,6 +173,66 @@ impl Space {
         shaped(x.py(), out, rows.batched, n_words)
     }
 
+    /// Bind each row of ``a`` to the matching row of ``b`` rotated by ``shifts[i]`` bits.
+    ///
+    /// Row ``i`` of the result is ``a[i] ^ permute(b[i], shifts[i])``; either side may be a
+    /// single vector shared by every row.
+    fn bind_permuted<'py>(
+        &self,
+        a: &Bound<'py, PyAny>,
+        b: &Bound<'py, PyAny>,
+        shifts: Vec<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = a.py();
+        let n_words = self.core.n_words();
+        let ra = arrays::bits(a, "a", n_words)?;
+        let rb = arrays::bits(b, "b", n_words)?;
+        let n = pair_rows(py, ra.n_rows, rb.n_rows)?;
+        let n = pair_rows(py, n, shifts.len())?;
+        let (xa, xb) = (ra.as_slice(), rb.as_slice());
+        let mut out = vec![0u64; n * n_words];
+        let mut rotated = vec![0u64; n_words];
+        for (i, dst) in out.chunks_exact_mut(n_words).enumerate() {
+            let ia = if ra.n_rows == 1 { 0 } else { i };
+            let ib = if rb.n_rows == 1 { 0 } else { i };
+            let shift = shifts[if shifts.len() == 1 { 0 } else { i }];
+            vector::permute_into(&xb[ib * n_words..(ib + 1) * n_words], shift, &mut rotated);
+            vector::bind_into(&xa[ia * n_words..(ia + 1) * n_words], &rotated, dst);
+        }
+        shaped(py, out, true, n_words)
+    }
+
+    /// Unbind ``keys[i]`` from ``counts`` and rotate back by ``shifts[i]``, for each row.
+    ///
+    /// Row ``i`` is ``permute(counts * bipolar(keys[i]), -shifts[i])``: the query that
+    /// finds the fillers bound to ``keys[i]`` after a rotation by ``shifts[i]``.
+    fn unbind_counts<'py>(
+        &self,
+        counts: &Bound<'py, PyAny>,
+        keys: &Bound<'py, PyAny>,
+        shifts: Vec<i64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let py = counts.py();
+        let dim = self.core.dim();
+        let n_words = self.core.n_words();
+        let c = arrays::counts(counts, "counts", dim)?;
+        if c.batched {
+            return Err(raise(py, "ShapeError", "counts must be one 1-D vector of length dim"));
+        }
+        let k = arrays::bits(keys, "keys", n_words)?;
+        let n = pair_rows(py, k.n_rows, shifts.len())?;
+        let mut out = vec![0i32; n * dim];
+        let mut bound = vec![0i32; dim];
+        let source = c.as_slice();
+        for (i, dst) in out.chunks_exact_mut(dim).enumerate() {
+            let ik = if k.n_rows == 1 { 0 } else { i };
+            let shift = shifts[if shifts.len() == 1 { 0 } else { i }];
+            accumulator::bind_counts(source, &k.as_slice()[ik * n_words..(ik + 1) * n_words], &mut bound);
+            accumulator::permute_counts(&bound, -shift, dst);
+        }
+        shaped(py, out, true, dim)
+    }
+
     /// Undo :meth:`permute` by ``k``.
     #[pyo3(signature = (x, k = 1))]
     fn inverse_permute<'py>(&self, x: &Bound<'py, PyAny>, k: i64) -> PyResult<Bound<'py, PyAny>> {
