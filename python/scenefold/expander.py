@@ -1,0 +1,527 @@
+"""SceneExpander: symbol → scene, with anchors, explaining away and certification.
+
+Each slot of a symbol (a register and a slot key, see :mod:`scenefold.compressor`)
+is read by unbinding the register and key vectors from the symbol, rotating back the
+filler's permutation and searching the vocabulary. The first pass queries the
+symbol's bits. When re-folding that first reading does not reproduce the symbol, the
+decoder explains away: it keeps an integer residual, the symbol scaled to the size of
+the bundle minus every term found in the other slots, and reads each slot again from
+it, until the reading stops changing. An unfolding is ``exact`` only when re-folding
+the decoded scene reproduces the symbol bit for bit and, with a metacode, the
+checksum of its canonical formula matches.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from scenefold._core import Space
+from scenefold.compressor import Term, bundle_bits, term_vectors
+from scenefold.errors import InvalidArgumentError
+from scenefold.formula import to_formula
+from scenefold.scene import Atom, Bind, Item, Ref, Scene, Seq
+from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol, formula_checksum
+from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
+
+#: Fixed-point scale of the residual: found terms are subtracted with this weight.
+_UNIT = 16
+
+#: Most items one slot yields when no metacode gives its count.
+_BLIND_SLOT_LIMIT = 32
+
+
+@dataclass(frozen=True)
+class Found:
+    """An item found in a slot of a symbol, with its evidence.
+
+    Attributes
+    ----------
+    register, key
+        The slot: the register and the role, ``""`` for plain items, or a
+        ``"#seq:j:i"`` sequence position.
+    filler
+        The atom or sub-scene reference found.
+    activation
+        Similarity of the filler with the slot's query, in [-1, 1].
+    z
+        ``activation * sqrt(dim)``, standard deviations above the noise floor.
+    margin
+        Activation minus that of the next candidate in the slot's ranking.
+    """
+
+    register: str
+    key: str
+    filler: Atom | Ref
+    activation: float
+    z: float
+    margin: float
+
+    @property
+    def label(self) -> str:
+        """Return the label of the filler, or the name of the referenced scene."""
+        return self.filler.label if isinstance(self.filler, Atom) else self.filler.name
+
+
+@dataclass
+class Unfolding:
+    """The result of unfolding a symbol.
+
+    Attributes
+    ----------
+    name
+        The symbol's name.
+    scene
+        The decoded scene; a split scene comes back whole, its parts merged.
+    found
+        Every item found, with activation, z-score and margin.
+    exact
+        True only when re-folding ``scene`` reproduces the symbol's bits (and, with a
+        metacode, the checksum of its canonical formula).
+    reasons
+        Why the unfolding is not exact; empty when it is.
+    children
+        Unfoldings of the sub-scenes ``scene`` refers to, by name, to the depth limit.
+    rounds
+        Decoding passes used; more than 1 means explaining away was needed.
+    """
+
+    name: str
+    scene: Scene
+    found: list[Found] = field(default_factory=list)
+    exact: bool = False
+    reasons: list[str] = field(default_factory=list)
+    children: dict[str, Unfolding] = field(default_factory=dict)
+    rounds: int = 1
+    metacode: Metacode | None = None
+
+    def anchors(self, register: str | None = None) -> list[Found]:
+        """Return the items found, of one register or all, strongest first."""
+        chosen = [f for f in self.found if register is None or f.register == register]
+        return sorted(chosen, key=lambda f: (-f.z, f.register, f.key, f.label))
+
+    @property
+    def min_margin(self) -> float:
+        """Return the smallest margin of any item found, ``inf`` when none was."""
+        return min((f.margin for f in self.found), default=math.inf)
+
+
+@dataclass(frozen=True)
+class _Slot:
+    register: str
+    key: str
+    shift: int
+    count: int | None
+
+
+class SceneExpander:
+    """Unfolds symbols into scenes against a vocabulary.
+
+    Parameters
+    ----------
+    space
+        The space of the symbols; taken from ``vocabulary`` when omitted.
+    vocabulary
+        The labels and symbols to decode against, usually the one a
+        :class:`~scenefold.SceneCompressor` filled.
+    alpha
+        Accepted false-anchor rate per slot when no metacode gives the counts.
+    max_depth
+        How many levels of sub-scenes :meth:`unfold` descends.
+    max_rounds
+        Most explaining-away passes after the first reading.
+    """
+
+    def __init__(
+        self,
+        space: Space | None = None,
+        vocabulary: Vocabulary | None = None,
+        *,
+        alpha: float = 0.01,
+        max_depth: int = 8,
+        max_rounds: int = 8,
+    ) -> None:
+        if vocabulary is None:
+            vocabulary = Vocabulary(space if space is not None else Space())
+        if space is not None and space != vocabulary.space:
+            raise InvalidArgumentError(
+                f"the vocabulary is of {vocabulary.space!r}, not of {space!r}"
+            )
+        if not 0.0 < alpha < 1.0:
+            raise InvalidArgumentError(
+                f"alpha is a false-anchor rate and must lie strictly between 0 and 1, "
+                f"got {alpha}"
+            )
+        if max_depth < 0 or max_rounds < 0:
+            raise InvalidArgumentError(
+                f"max_depth and max_rounds must not be negative, got {max_depth} and "
+                f"{max_rounds}"
+            )
+        self.vocabulary = vocabulary
+        self.space = vocabulary.space
+        self.alpha = alpha
+        self.max_depth = max_depth
+        self.max_rounds = max_rounds
+
+    # --- public API ------------------------------------------------------------
+
+    def unfold(
+        self,
+        symbol: Symbol | str,
+        *,
+        register: str | None = None,
+        depth: int | None = None,
+        use_metacode: bool = True,
+    ) -> Unfolding:
+        """Unfold a symbol, or the symbol of that name, into its scene.
+
+        Parameters
+        ----------
+        symbol
+            A :class:`~scenefold.Symbol` or the name of one in the vocabulary.
+        register
+            Keep only this register in the result; the whole symbol is still decoded
+            so that ``exact`` keeps its meaning.
+        depth
+            Levels of sub-scenes to unfold; ``max_depth`` when omitted, 0 for none.
+        use_metacode
+            False decodes blind: every known register, role and sequence position is
+            tried and items are kept while they clear the anchor threshold.
+        """
+        if isinstance(symbol, str):
+            symbol = self.vocabulary.symbol(symbol)
+        symbol.metacode.check_space(self.space)
+        depth = self.max_depth if depth is None else depth
+        metacode = symbol.metacode if use_metacode else None
+        unfolding = self._unfold(symbol.name, symbol.bits, metacode, depth)
+        if register is not None:
+            unfolding = _only_register(unfolding, register)
+        return unfolding
+
+    def unfold_bits(self, bits: np.ndarray, name: str = "?") -> Unfolding:
+        """Unfold bare bits with no metacode, keeping significant anchors only."""
+        return self._unfold(name, bits, None, self.max_depth)
+
+    # --- decoding --------------------------------------------------------------
+
+    def _unfold(
+        self, name: str, bits: np.ndarray, metacode: Metacode | None, depth: int
+    ) -> Unfolding:
+        slots = self._slots(metacode)
+        n_terms = metacode.n_items if metacode is not None else None
+        # A scene's symbol is similar to the symbols of the scenes that contain it, so
+        # without counts to stop at, those would read as items of their own child.
+        excluded = self._ancestor_rows(name) if metacode is None else frozenset()
+        chosen, found, rounds, reasons = self._decode(bits, slots, n_terms, excluded)
+        scene = self._assemble(name, slots, chosen)
+        refolded = bundle_bits(self.vocabulary, self._terms(slots, chosen))
+        distance = int(self.space.hamming(refolded, bits))
+        if distance:
+            reasons.append(
+                f"re-folding the decoded scene differs from the symbol in {distance} "
+                f"of {self.space.dim} bits"
+            )
+        result = Unfolding(name, scene, found, not reasons, reasons, {}, rounds, metacode)
+
+        if scene.registers.get(PARTS_REGISTER):
+            result = self._merge_parts(result, depth)
+        elif metacode is not None and metacode.checksum and not reasons:
+            if formula_checksum(to_formula(scene)) != metacode.checksum:
+                result.exact = False
+                result.reasons.append(
+                    "the decoded scene's formula does not match the metacode checksum"
+                )
+
+        if depth > 0:
+            for ref in sorted(result.scene.refs()):
+                if ref in self.vocabulary:
+                    child = self.vocabulary.symbol(ref)
+                    result.children[ref] = self._unfold(
+                        ref, child.bits, child.metacode if metacode else None, depth - 1
+                    )
+        return result
+
+    def _merge_parts(self, parent: Unfolding, depth: int) -> Unfolding:
+        registers: dict[str, set[Item]] = defaultdict(set)
+        found = [f for f in parent.found if f.register != PARTS_REGISTER]
+        reasons = list(parent.reasons)
+        rounds = parent.rounds
+        for ref in sorted(parent.scene.registers[PARTS_REGISTER], key=repr):
+            if not isinstance(ref, Ref) or ref.name not in self.vocabulary:
+                reasons.append(f"part {ref!r} is not a known symbol")
+                continue
+            part_symbol = self.vocabulary.symbol(ref.name)
+            part = self._unfold(
+                ref.name,
+                part_symbol.bits,
+                part_symbol.metacode if parent.metacode else None,
+                0,
+            )
+            rounds = max(rounds, part.rounds)
+            found.extend(part.found)
+            reasons.extend(f"part {ref.name!r}: {r}" for r in part.reasons)
+            for register, items in part.scene.registers.items():
+                registers[register].update(items)
+        scene = Scene(parent.name, {k: frozenset(v) for k, v in registers.items()})
+        metacode = parent.metacode
+        if metacode is not None and not reasons:
+            if tuple(sorted(x.name for x in parent.scene.refs())) != metacode.parts:
+                reasons.append("the decoded parts differ from the metacode's parts")
+            elif formula_checksum(to_formula(scene)) != metacode.checksum:
+                reasons.append(
+                    "the merged scene's formula does not match the metacode checksum"
+                )
+        return Unfolding(
+            parent.name, scene, found, not reasons, reasons, {}, rounds, metacode
+        )
+
+    def _slots(self, metacode: Metacode | None) -> list[_Slot]:
+        if metacode is not None:
+            return [
+                _Slot(register, key, 0 if key == "" else 1, count)
+                for register, keys in sorted(metacode.slots.items())
+                for key, count in sorted(keys.items())
+            ]
+        vocab = self.vocabulary
+        keys = [""] + sorted(vocab.roles) + sorted(vocab.seq_keys)
+        registers = sorted(vocab.registers | {PARTS_REGISTER})
+        return [
+            _Slot(register, key, 0 if key == "" else 1, None)
+            for register in registers
+            for key in keys
+            if not (register == PARTS_REGISTER and key != "")
+        ]
+
+    def _ancestor_rows(self, name: str) -> frozenset[int]:
+        """Return the codebook rows of ``name`` and of every scene containing it."""
+        parents: dict[str, set[str]] = defaultdict(set)
+        for scene_name, scene in self.vocabulary.scenes.items():
+            for ref in scene.refs():
+                parents[ref].add(scene_name)
+        for symbol in self.vocabulary.symbols.values():
+            for part in symbol.metacode.parts:
+                parents[part].add(symbol.name)
+        seen: set[str] = set()
+        stack = [name]
+        while stack:
+            current = stack.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            stack.extend(parents.get(current, ()))
+        rows = set()
+        for ancestor in seen:
+            if ancestor in self.vocabulary:
+                rows.add(self.vocabulary.items.index(SYMBOL_ROW_PREFIX + ancestor))
+        return frozenset(rows)
+
+    def _decode(
+        self,
+        bits: np.ndarray,
+        slots: list[_Slot],
+        n_terms: int | None,
+        excluded: frozenset[int] = frozenset(),
+    ) -> tuple[dict[int, list[tuple[int, float]]], list[Found], int, list[str]]:
+        """Read every slot; returns rows chosen per slot, the found items, the number
+        of passes and the reasons the reading is doubtful."""
+        space = self.space
+        items = self.vocabulary.items
+        if not slots or len(items) == 0:
+            reason = [] if not slots else ["the vocabulary is empty"]
+            return {}, [], 1, reason
+        keys = np.stack(
+            [
+                space.bind(
+                    self.vocabulary.register_vector(s.register),
+                    self.vocabulary.key_vector(s.key),
+                )
+                for s in slots
+            ]
+        )
+        shifts = [s.shift for s in slots]
+        # The false-anchor rate alpha holds for the whole symbol: Bonferroni over slots.
+        threshold = items.z_threshold(self.alpha / len(slots))
+        root = math.sqrt(space.dim)
+        k = min(
+            len(items),
+            1 + len(excluded) + max((s.count or _BLIND_SLOT_LIMIT) for s in slots),
+        )
+
+        # First pass: the symbol's own bits.
+        queries = space.bind_permuted(
+            np.zeros_like(keys), space.bind(keys, bits), [-s for s in shifts]
+        )
+        scores, rows = items.search(queries, k)
+        rows = _drop_rows(rows, excluded)
+        chosen = self._choose(slots, scores, rows, threshold, root)
+        rounds = 1
+        if self._refolds(slots, chosen, bits):
+            return chosen, self._found(slots, chosen, scores, rows, root), rounds, []
+
+        # Explaining away: reread each slot from the residual of the others.
+        estimate = n_terms or max(1, sum(len(v) for v in chosen.values()))
+        scale = max(_UNIT, round(_UNIT * math.sqrt(math.pi * estimate / 2.0)))
+        base = space.accumulator()
+        base.add(bits, scale)
+        for _ in range(self.max_rounds):
+            rounds += 1
+            queries = self._residual_queries(base, keys, shifts, slots, chosen)
+            scores, rows = items.search(queries, k)
+            rows = _drop_rows(rows, excluded)
+            updated = self._choose(slots, scores, rows, threshold, root)
+            if updated == chosen:
+                break
+            chosen = updated
+            if self._refolds(slots, chosen, bits):
+                break
+        found = self._found(slots, chosen, scores, rows, root)
+        reasons = self._doubts(slots, chosen, found, threshold)
+        return chosen, found, rounds, reasons
+
+    def _choose(
+        self,
+        slots: list[_Slot],
+        scores: np.ndarray,
+        rows: np.ndarray,
+        threshold: float,
+        root: float,
+    ) -> dict[int, list[tuple[int, float]]]:
+        chosen: dict[int, list[tuple[int, float]]] = {}
+        for i, slot in enumerate(slots):
+            valid = rows[i] >= 0
+            ranked = list(zip(rows[i][valid].tolist(), scores[i][valid].tolist()))
+            if slot.count is not None:
+                picked = ranked[: slot.count]
+            else:
+                picked = [(r, s) for r, s in ranked[:-1] if s * root >= threshold]
+            if picked:
+                chosen[i] = [(r, round(s, 12)) for r, s in picked]
+        return chosen
+
+    def _refolds(
+        self, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]], bits
+    ) -> bool:
+        terms = self._terms(slots, chosen)
+        if not terms:
+            return False
+        return bool(np.array_equal(bundle_bits(self.vocabulary, terms), bits))
+
+    def _residual_queries(self, base, keys, shifts, slots, chosen) -> np.ndarray:
+        space = self.space
+        terms_by_slot = {
+            i: term_vectors(self.vocabulary, self._terms(slots, {i: chosen[i]}))
+            for i in chosen
+        }
+        full = base.copy()
+        for vectors in terms_by_slot.values():
+            full.subtract(vectors, _UNIT)
+        queries = []
+        for i in range(len(slots)):
+            residual = full
+            if i in terms_by_slot:
+                residual = full.copy()
+                residual.add(terms_by_slot[i], _UNIT)
+            queries.append(space.unbind_counts(residual.counts, keys[i], [shifts[i]])[0])
+        return np.ascontiguousarray(np.stack(queries), dtype=np.int32)
+
+    def _found(self, slots, chosen, scores, rows, root) -> list[Found]:
+        labels = self.vocabulary.items.labels
+        found: list[Found] = []
+        for i, picked in chosen.items():
+            slot = slots[i]
+            ranked = scores[i][rows[i] >= 0].tolist()
+            for rank, (row, score) in enumerate(picked):
+                runner_up = ranked[rank + 1] if rank + 1 < len(ranked) else 0.0
+                found.append(
+                    Found(
+                        slot.register,
+                        slot.key,
+                        self.vocabulary.row_item(labels[row]),
+                        score,
+                        score * root,
+                        score - runner_up,
+                    )
+                )
+        return found
+
+    def _terms(
+        self, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]]
+    ) -> list[Term]:
+        """Return the terms the chosen rows stand for, in slot order."""
+        labels = self.vocabulary.items.labels
+        return [
+            Term(
+                slots[i].register,
+                slots[i].key,
+                slots[i].shift,
+                self.vocabulary.row_item(labels[row]),
+            )
+            for i, picked in sorted(chosen.items())
+            for row, _ in picked
+        ]
+
+    def _assemble(
+        self, name: str, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]]
+    ) -> Scene:
+        """Build the scene the chosen rows stand for."""
+        registers: dict[str, set[Item]] = defaultdict(set)
+        sequences: dict[tuple[str, int], dict[int, Atom | Ref]] = defaultdict(dict)
+        for term in self._terms(slots, chosen):
+            if term.key == "":
+                registers[term.register].add(term.filler)
+            elif term.key.startswith("#seq:"):
+                _, sequence, position = term.key.split(":")
+                sequences[(term.register, int(sequence))][int(position)] = term.filler
+            else:
+                registers[term.register].add(Bind(term.key, term.filler))
+        for (register, _), positions in sorted(sequences.items()):
+            ordered = [positions[p] for p in sorted(positions)]
+            registers[register].add(Seq(tuple(ordered)))
+        return Scene(name, {k: frozenset(v) for k, v in registers.items()})
+
+    def _doubts(self, slots, chosen, found, threshold) -> list[str]:
+        reasons = []
+        for f in found:
+            if f.z < threshold:
+                reasons.append(
+                    f"slot {f.register}:{f.key or '(plain)'}: best candidate {f.label!r} "
+                    f"has z={f.z:.1f}, below the anchor threshold {threshold:.1f}; the "
+                    "item may be a label this vocabulary does not know"
+                )
+        for i, slot in enumerate(slots):
+            if slot.count is not None and len(chosen.get(i, ())) < slot.count:
+                reasons.append(
+                    f"slot {slot.register}:{slot.key or '(plain)'}: found "
+                    f"{len(chosen.get(i, ()))} of {slot.count} items"
+                )
+        return reasons
+
+
+def _drop_rows(rows: np.ndarray, excluded: frozenset[int]) -> np.ndarray:
+    """Mark excluded rows as missing (-1) in search results."""
+    if not excluded:
+        return rows
+    rows = rows.copy()
+    rows[np.isin(rows, list(excluded))] = -1
+    return rows
+
+
+def _only_register(unfolding: Unfolding, register: str) -> Unfolding:
+    """Return a copy of an unfolding restricted to one register."""
+    items = unfolding.scene.registers.get(register, frozenset())
+    scene = Scene(unfolding.scene.name, {register: items} if items else {})
+    found = [f for f in unfolding.found if f.register == register]
+    children = {k: v for k, v in unfolding.children.items() if k in scene.refs()}
+    return Unfolding(
+        unfolding.name,
+        scene,
+        found,
+        unfolding.exact,
+        list(unfolding.reasons),
+        children,
+        unfolding.rounds,
+        unfolding.metacode,
+    )

@@ -1,0 +1,128 @@
+"""The vocabulary shared by folding and unfolding: labels, roles and named symbols.
+
+Atoms are never stored: the vocabulary keeps their labels and derives their vectors
+from the space. Every atom label and every folded symbol is a row of one
+:class:`~scenefold.Codebook`, the set of candidates an unfolding can find; a symbol's
+row is labelled ``"#sym:" + name`` so that an atom and a scene may share a name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from scenefold._core import Codebook, Space
+from scenefold.errors import DuplicateDefinitionError, UnknownSymbolError
+from scenefold.scene import STANDARD_REGISTERS, Atom, Ref, Scene
+from scenefold.symbol import PARTS_REGISTER, Symbol
+
+#: Prefix of the codebook rows of symbols.
+SYMBOL_ROW_PREFIX = "#sym:"
+
+#: Prefix of the atoms that key registers; ``#`` cannot start a formula label.
+REGISTER_ATOM_PREFIX = "#register:"
+
+
+def seq_key(sequence: int, position: int) -> str:
+    """Return the slot key of ``position`` in the ``sequence``-th sequence of a register."""
+    return f"#seq:{sequence}:{position}"
+
+
+class Vocabulary:
+    """Labels, roles, registers and symbols known to a compressor and an expander.
+
+    Parameters
+    ----------
+    space
+        The space of every vector.
+    """
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.items = Codebook(space, [])
+        self.symbols: dict[str, Symbol] = {}
+        self.scenes: dict[str, Scene] = {}
+        self.registers: set[str] = set(STANDARD_REGISTERS)
+        self.roles: set[str] = set()
+        self.seq_keys: set[str] = set()
+        self._key_cache: dict[str, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        """Return the number of candidate rows: atom labels plus symbols."""
+        return len(self.items)
+
+    def __contains__(self, name: object) -> bool:
+        """Return whether ``name`` is a known symbol."""
+        return name in self.symbols
+
+    def add_labels(self, labels: Iterable[str]) -> None:
+        """Add atom labels that are not yet known as candidates."""
+        fresh = list(dict.fromkeys(x for x in labels if x not in self.items))
+        if fresh:
+            self.items.append(fresh)
+
+    def add_symbol(self, symbol: Symbol, scene: Scene | None = None) -> None:
+        """Register a folded symbol as a candidate; the same bits twice are a no-op."""
+        symbol.metacode.check_space(self.space)
+        known = self.symbols.get(symbol.name)
+        if known is not None:
+            if np.array_equal(known.bits, symbol.bits):
+                return
+            raise DuplicateDefinitionError(
+                f"symbol {symbol.name!r} is already defined with other content; "
+                "fold the new scene under another name"
+            )
+        self.items.append([SYMBOL_ROW_PREFIX + symbol.name], symbol.bits.reshape(1, -1))
+        self.symbols[symbol.name] = symbol
+        if scene is not None:
+            self.scenes[symbol.name] = scene
+
+    def note_structure(self, scene: Scene) -> None:
+        """Record the registers, roles and sequence keys a scene uses."""
+        from scenefold.scene import Bind, Seq
+
+        for register, items in scene.registers.items():
+            if register != PARTS_REGISTER:
+                self.registers.add(register)
+            sequence = 0
+            for item in sorted(items, key=repr):
+                if isinstance(item, Bind):
+                    self.roles.add(item.role)
+                elif isinstance(item, Seq):
+                    for position in range(len(item.items)):
+                        self.seq_keys.add(seq_key(sequence, position))
+                    sequence += 1
+
+    def symbol(self, name: str) -> Symbol:
+        """Return the symbol called ``name``; raises ``UnknownSymbolError``."""
+        try:
+            return self.symbols[name]
+        except KeyError:
+            raise UnknownSymbolError(
+                f"no symbol named {name!r} is known; fold its scene first"
+            ) from None
+
+    def filler_vector(self, filler: Atom | Ref) -> np.ndarray:
+        """Return the vector of an atom (derived) or of a referenced symbol (stored)."""
+        if isinstance(filler, Ref):
+            return self.symbol(filler.name).bits
+        return self.space.atom(filler.label)
+
+    def key_vector(self, key: str) -> np.ndarray:
+        """Return the vector of a slot key: zeros for plain items, else its atom."""
+        cached = self._key_cache.get(key)
+        if cached is None:
+            cached = self.space.zeros() if key == "" else self.space.atom(key)
+            self._key_cache[key] = cached
+        return cached
+
+    def register_vector(self, register: str) -> np.ndarray:
+        """Return the vector that keys ``register``."""
+        return self.key_vector(REGISTER_ATOM_PREFIX + register)
+
+    def row_item(self, row_label: str) -> Atom | Ref:
+        """Return the filler a codebook row stands for."""
+        if row_label.startswith(SYMBOL_ROW_PREFIX):
+            return Ref(row_label[len(SYMBOL_ROW_PREFIX) :])
+        return Atom(row_label)
