@@ -46,7 +46,7 @@ ProblemHandler = Callable[[ImportProblem], None]
 
 
 class ProblemLogger:
-    """Default problem handler: log the first problems as warnings, count the rest.
+    """Default problem handler, which logs the first problems and counts the rest.
 
     Parameters
     ----------

@@ -69,13 +69,13 @@ def find_nrc(path: str | os.PathLike[str] | None = None) -> Path:
         If ``path`` or ``SCENEFOLD_NRC`` names a missing file, or if neither is given
         and ``nrclex`` is not installed.
     """
-    for given, origin in (
+    for location, origin in (
         (path, "the given path"),
         (os.environ.get(NRC_ENV_VAR), None),
     ):
-        if given is None or given == "":
+        if location is None or location == "":
             continue
-        candidate = Path(given).expanduser()
+        candidate = Path(location).expanduser()
         if candidate.is_file():
             return candidate
         origin = origin or f"the {NRC_ENV_VAR} environment variable"
@@ -183,7 +183,7 @@ def _parse_json(text: str, source: Path) -> dict[str, frozenset[str]]:
         unknown = set(emotions) - _EMOTION_SET
         if unknown:
             raise FormatError(
-                f"{source}: {word!r} has unknown emotions {sorted(unknown)}; expected "
+                f"{source}: {word!r} has unknown emotions {sorted(unknown)}, expected "
                 f"names among {', '.join(NRC_EMOTIONS)}"
             )
         if emotions:
@@ -236,7 +236,7 @@ def lookup_emotions(
     """Return the union of the NRC emotions of ``words``.
 
     Each word is looked up as written, then lower-cased, then lower-cased with
-    underscores replaced by spaces; the first form found in ``lexicon`` counts. A
+    underscores replaced by spaces. The first form found in ``lexicon`` counts, and a
     word found in no form adds nothing.
     """
     emotions: set[str] = set()

@@ -4,8 +4,9 @@ The reader parses ``data.noun``, ``data.verb``, ``data.adj`` and ``data.adv`` as
 described in wndb(5WN), and ``index.*`` only to name synsets. Synsets are named as
 NLTK names them, ``lemma.pos.NN``: the first lemma of the synset in lower case, the
 synset type (``n v a s r``) and the 2-digit, 1-based rank of the synset among the
-senses of that lemma in ``index.<pos>``. A satellite adjective (``s``) is ranked in
-``index.adj`` together with the head adjectives.
+senses of that lemma in ``index.<pos>``. By default a satellite adjective (``s``) is
+ranked in ``index.adj`` together with the head adjectives, and the
+``satellite_ranking`` option of :func:`read_synsets` selects the newer NLTK rule.
 
 Relations are kept at synset level: a lexical pointer, which links one word of a
 synset to one word of another, becomes a relation between the two synsets, and a
@@ -161,11 +162,14 @@ ARCHETYPES: dict[str, str] = {
     "verb.weather": "weather",
 }
 
-#: How satellite adjectives are ranked among the senses of their first lemma.
+#: Rule for ranking a satellite adjective among the senses of its first lemma.
 SatelliteRanking = Literal["adjectives", "satellites"]
 
 #: Environment variable that names the WordNet folder when no path is given.
 WORDNET_ENV_VAR = "SCENEFOLD_WORDNET"
+
+#: Folder where Debian's ``wordnet-base`` package installs the database.
+SYSTEM_WORDNET_DIR = Path("/usr/share/wordnet")
 
 #: Parts of speech in file order: the suffix of the data and index files.
 POS_FILES: tuple[str, ...] = ("noun", "verb", "adj", "adv")
@@ -292,13 +296,13 @@ def find_wordnet(path: str | os.PathLike[str] | None = None) -> Path:
     SourceNotFoundError
         If no folder is found, if ``path`` or ``SCENEFOLD_WORDNET`` names a folder
         without ``data.noun``, or if the folder found lacks one of
-        :data:`REQUIRED_FILES`. The message says how to install WordNet.
+        :data:`REQUIRED_FILES`. The message names the commands that install WordNet.
     """
     explicit = [(path, "the given path"), (os.environ.get(WORDNET_ENV_VAR), None)]
-    for given, origin in explicit:
-        if given is None or given == "":
+    for location, origin in explicit:
+        if location is None or location == "":
             continue
-        folder = Path(given).expanduser()
+        folder = Path(location).expanduser()
         found = _database_dir(folder)
         if found is not None:
             return _check_complete(found)
@@ -310,13 +314,14 @@ def find_wordnet(path: str | os.PathLike[str] | None = None) -> Path:
             "`apt-get install wordnet-base` or `python -m nltk.downloader wordnet`."
         )
 
-    searched = [Path("/usr/share/wordnet"), *_nltk_wordnet_dirs()]
+    searched = [SYSTEM_WORDNET_DIR, *_nltk_wordnet_dirs()]
     for folder in searched:
         found = _database_dir(folder)
         if found is not None:
             return _check_complete(found)
 
-    # NOTE: an NLTK corpus left as wordnet.zip is not read; the message asks to unzip.
+    # NOTE: an NLTK corpus left as wordnet.zip is not read. The error names the
+    # archive so that the user can unzip it.
     zips = [folder.with_suffix(".zip") for folder in searched[1:]]
     zipped = [str(archive) for archive in zips if archive.is_file()]
     unzip_hint = (
@@ -353,8 +358,8 @@ def _read_lines(path: Path, report: ProblemHandler) -> Iterator[tuple[int, str]]
 def _read_lexnames(root: Path, report: ProblemHandler) -> tuple[str, ...]:
     """Return the lexicographer file names from ``root/lexnames``, or the 3.0 table.
 
-    The ``lexnames`` file (lexnames(5WN)) is not part of every distribution; Debian's
-    ``wordnet-base`` leaves it out.
+    The ``lexnames`` file (lexnames(5WN)) is not part of every distribution, and
+    Debian's ``wordnet-base`` leaves it out.
     """
     path = root / "lexnames"
     if not path.is_file():
@@ -365,7 +370,9 @@ def _read_lexnames(root: Path, report: ProblemHandler) -> tuple[str, ...]:
         if len(fields) != 3 or not fields[0].isdigit():
             report(
                 ImportProblem(
-                    str(path), number, "expected: file number, file name, category"
+                    str(path),
+                    number,
+                    "expected 3 fields: file number, file name and syntactic category",
                 )
             )
             continue
@@ -420,7 +427,7 @@ def _strip_marker(word: str) -> str:
 
 
 def _is_hex(token: str, width: int) -> bool:
-    # str.strip with a character set runs in C; an all-hex token strips to "".
+    # str.strip(chars) runs in C, and an all-hex token strips to the empty string.
     return len(token) == width and not token.strip(_HEX_DIGITS)
 
 
@@ -428,15 +435,15 @@ def _is_decimal(token: str, width: int) -> bool:
     return len(token) == width and not token.strip(_DECIMAL_DIGITS)
 
 
-def _hex(token: str, width: int, what: str) -> int:
+def _hex(token: str, width: int, field_name: str) -> int:
     if not _is_hex(token, width):
-        raise _LineError(f"{what} must be {width} hex digits, got {token!r}")
+        raise _LineError(f"{field_name} must be {width} hex digits, got {token!r}")
     return int(token, 16)
 
 
-def _decimal(token: str, width: int, what: str) -> int:
+def _decimal(token: str, width: int, field_name: str) -> int:
     if not _is_decimal(token, width):
-        raise _LineError(f"{what} must be {width} decimal digits, got {token!r}")
+        raise _LineError(f"{field_name} must be {width} decimal digits, got {token!r}")
     return int(token)
 
 
@@ -495,7 +502,7 @@ def _parse_data_line(line: str, pos_file: str, lexnames: tuple[str, ...]) -> _Da
     if len(fields) < end:
         raise _LineError(f"line ends inside the {pointer_count} pointers")
     pointers: list[tuple[str, str, str]] = []
-    # This loop runs about 700,000 times for WordNet 3.0, so its checks are inline.
+    # This loop runs 377,592 times for WordNet 3.0, so its checks are inline.
     for start in range(index, end, 4):
         symbol, target, target_pos, source_target = fields[start : start + 4]
         if not _is_decimal(target, 8):
@@ -531,7 +538,7 @@ def _parse_data_line(line: str, pos_file: str, lexnames: tuple[str, ...]) -> _Da
 
     if index != len(fields):
         raise _LineError(
-            f"{len(fields) - index} unexpected fields before the gloss: "
+            "fields left over after the counted fields: "
             f"{' '.join(fields[index : index + 3])!r}"
         )
     return _DataLine(
@@ -566,8 +573,8 @@ def _name_synsets(
     unnamed: dict[str, dict[str, str]] = {}
     for pos_file in POS_FILES:
         senses = _read_index(root / f"index.{pos_file}", report)
-        # (offset, ss_type, first lemma) of each line; the second pass reports
-        # the lines that are too short to have them.
+        # (offset, ss_type, first lemma) of each line. The second pass reports the
+        # lines that are too short to have them.
         heads: list[tuple[str, str, str]] = []
         for _, line in _read_lines(root / f"data.{pos_file}", _ignore_problem):
             fields = line.split(None, 5)
@@ -599,7 +606,7 @@ def _name_synsets(
 
 
 def _ignore_problem(problem: ImportProblem) -> None:
-    """Drop a problem of the naming pass; the second pass reports the same line."""
+    """Drop a problem of the naming pass, because the second pass reports it."""
 
 
 def read_synsets(
@@ -626,10 +633,10 @@ def read_synsets(
     satellite_ranking
         How the sense number of a satellite adjective (``s``) is counted in the
         synset list of its first lemma in ``index.adj``. ``"adjectives"`` counts
-        every adjective synset in that list, as NLTK did until July 2025 (for
+        every adjective synset in that list, as NLTK releases before July 2025 did (for
         example ``parturient.s.02``). ``"satellites"`` counts only the satellites,
         as NLTK 3.10.4 does (``parturient.s.01``). The two differ for 2,007 of the
-        10,693 satellites of WordNet 3.0; other names do not depend on it.
+        10,693 satellites of WordNet 3.0. Other names do not depend on it.
 
     Yields
     ------
@@ -697,14 +704,14 @@ def _read_data_file(
         for symbol, target, target_pos in entry.pointers:
             relation = POINTER_RELATIONS.get(symbol)
             if relation is None:
-                message = f"unknown pointer symbol {symbol!r}; the pointer is dropped"
+                message = f"pointer dropped: unknown pointer symbol {symbol!r}"
                 report(ImportProblem(file_name, number, message))
                 continue
             target_name = names[_POS_TO_FILE[target_pos]].get(target)
             if target_name is None:
                 message = (
-                    f"pointer {symbol} {target} {target_pos} names no synset; "
-                    "the pointer is dropped"
+                    f"pointer dropped: {symbol} {target} {target_pos} points to no "
+                    "named synset"
                 )
                 report(ImportProblem(file_name, number, message))
                 continue
@@ -729,10 +736,10 @@ class SynsetSceneBuilder:
     """Builder of synset scenes that reuses equal atoms and pairs between scenes.
 
     Atoms and pairs are immutable, so scenes may share them. Reuse skips their
-    construction, which normalises every label, and makes building the scenes of all
-    of WordNet about twice as fast as calling :func:`synset_scene` for each. The
-    caches grow with the distinct lemmas, synset names and relations seen, about
-    550,000 objects for all of WordNet 3.0.
+    construction, which normalises every label, so building many scenes is faster
+    than calling :func:`synset_scene` for each. The caches grow with the distinct
+    lemmas, synset names and relations seen: 260,946 atoms and 223,845 pairs for all
+    of WordNet 3.0 with the NRC lexicon.
 
     Parameters
     ----------
