@@ -50,7 +50,7 @@ class Found:
     z
         ``activation * sqrt(dim)``, standard deviations above the noise floor.
     margin
-        Activation minus that of the next candidate in the slot's ranking.
+        Activation minus that of the best candidate the slot did not take.
     """
 
     register: str
@@ -432,9 +432,14 @@ class SceneExpander:
         found: list[Found] = []
         for i, picked in chosen.items():
             slot = slots[i]
-            ranked = scores[i][rows[i] >= 0].tolist()
-            for rank, (row, score) in enumerate(picked):
-                runner_up = ranked[rank + 1] if rank + 1 < len(ranked) else 0.0
+            # The runner-up is the best candidate the slot did not take.
+            taken = {row for row, _ in picked}
+            rejected = [
+                s for r, s in zip(rows[i].tolist(), scores[i].tolist())
+                if r >= 0 and r not in taken
+            ]
+            runner_up = rejected[0] if rejected else 0.0
+            for row, score in picked:
                 found.append(
                     Found(
                         slot.register,
