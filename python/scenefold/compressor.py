@@ -177,6 +177,13 @@ class SceneCompressor:
         metacode = self._metacode(scene, terms, original)
         symbol = Symbol(name=scene.name, bits=bits, metacode=metacode)
         self.vocabulary.add_symbol(symbol, original if original is not None else scene)
+        slots: dict[tuple[str, str], list[str]] = {}
+        for term in terms:
+            slots.setdefault((term.register, term.key), []).append(
+                self.vocabulary.row_label(term.filler)
+            )
+        for (register, key), labels in slots.items():
+            self.vocabulary.note_slot(register, key, labels)
         return symbol
 
     def _metacode(

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from scenefold._core import Space
+from scenefold._core import Codebook, Space
 from scenefold.compressor import Term, bundle_bits, term_vectors
 from scenefold.errors import InvalidArgumentError
 from scenefold.formula import to_formula
@@ -214,8 +214,18 @@ class SceneExpander:
         n_terms = metacode.n_items if metacode is not None else None
         # A scene's symbol is similar to the symbols of the scenes that contain it, so
         # without counts to stop at, those would read as items of their own child.
-        excluded = self._ancestor_rows(name) if metacode is None else frozenset()
-        chosen, found, rounds, reasons = self._decode(bits, slots, n_terms, excluded)
+        excluded = self._ancestor_labels(name) if metacode is None else frozenset()
+        # With a metacode each slot is read from the codebook of what that slot has
+        # held; a reading that does not certify is retried against every row, so a
+        # filler new to its slot is still found.
+        typed = metacode is not None
+        chosen, found, rounds, reasons = self._decode(
+            bits, slots, n_terms, excluded, typed
+        )
+        if reasons and typed:
+            retry = self._decode(bits, slots, n_terms, excluded, typed=False)
+            if not retry[3]:
+                chosen, found, rounds, reasons = retry
         scene = self._assemble(name, slots, chosen)
         refolded = bundle_bits(self.vocabulary, self._terms(slots, chosen))
         distance = int(self.space.hamming(refolded, bits))
@@ -295,8 +305,8 @@ class SceneExpander:
             if not (register == PARTS_REGISTER and key != "")
         ]
 
-    def _ancestor_rows(self, name: str) -> frozenset[int]:
-        """Return the codebook rows of ``name`` and of every scene containing it."""
+    def _ancestor_labels(self, name: str) -> frozenset[str]:
+        """Return the row labels of ``name`` and of every scene containing it."""
         parents: dict[str, set[str]] = defaultdict(set)
         for scene_name, scene in self.vocabulary.scenes.items():
             for ref in scene.refs():
@@ -308,30 +318,61 @@ class SceneExpander:
         stack = [name]
         while stack:
             current = stack.pop()
-            if current in seen:
+            if current not in seen:
+                seen.add(current)
+                stack.extend(parents.get(current, ()))
+        return frozenset(SYMBOL_ROW_PREFIX + ancestor for ancestor in seen)
+
+    def _books(self, slots: list[_Slot], typed: bool) -> list[Codebook]:
+        vocab = self.vocabulary
+        if not typed:
+            return [vocab.items for _ in slots]
+        return [vocab.slot_codebook(s.register, s.key) for s in slots]
+
+    def _search(
+        self,
+        slots: list[_Slot],
+        books: list[Codebook],
+        queries: np.ndarray,
+        excluded: frozenset[str],
+    ) -> list[list[tuple[str, float]]]:
+        """Rank candidates for every slot, one batched search per codebook."""
+        groups: dict[int, list[int]] = defaultdict(list)
+        for i, book in enumerate(books):
+            groups[id(book)].append(i)
+        ranking: list[list[tuple[str, float]]] = [[] for _ in slots]
+        for members in groups.values():
+            book = books[members[0]]
+            if len(book) == 0:
                 continue
-            seen.add(current)
-            stack.extend(parents.get(current, ()))
-        rows = set()
-        for ancestor in seen:
-            if ancestor in self.vocabulary:
-                rows.add(self.vocabulary.items.index(SYMBOL_ROW_PREFIX + ancestor))
-        return frozenset(rows)
+            labels = self.vocabulary.codebook_labels(book)
+            wanted = max((slots[i].count or _BLIND_SLOT_LIMIT) for i in members)
+            k = min(len(book), wanted + 1 + len(excluded))
+            scores, rows = book.search(np.ascontiguousarray(queries[members]), k)
+            for j, i in enumerate(members):
+                ranking[i] = [
+                    (labels[r], round(float(v), 12))
+                    for r, v in zip(rows[j].tolist(), scores[j].tolist())
+                    if r >= 0 and labels[r] not in excluded
+                ]
+        return ranking
 
     def _decode(
         self,
         bits: np.ndarray,
         slots: list[_Slot],
         n_terms: int | None,
-        excluded: frozenset[int] = frozenset(),
-    ) -> tuple[dict[int, list[tuple[int, float]]], list[Found], int, list[str]]:
-        """Read every slot; returns rows chosen per slot, the found items, the number
-        of passes and the reasons the reading is doubtful."""
+        excluded: frozenset[str] = frozenset(),
+        typed: bool = True,
+    ) -> tuple[dict[int, list[tuple[str, float]]], list[Found], int, list[str]]:
+        """Read every slot; returns the labels chosen per slot with their scores, the
+        found items, the number of passes and the reasons the reading is doubtful."""
         space = self.space
-        items = self.vocabulary.items
-        if not slots or len(items) == 0:
-            reason = [] if not slots else ["the vocabulary is empty"]
-            return {}, [], 1, reason
+        if not slots:
+            return {}, [], 1, []
+        if len(self.vocabulary.items) == 0:
+            return {}, [], 1, ["the vocabulary is empty"]
+        books = self._books(slots, typed)
         keys = np.stack(
             [
                 space.bind(
@@ -342,24 +383,23 @@ class SceneExpander:
             ]
         )
         shifts = [s.shift for s in slots]
-        # The false-anchor rate alpha holds for the whole symbol: Bonferroni over slots.
-        threshold = items.z_threshold(self.alpha / len(slots))
+        # The false-anchor rate alpha holds for the whole symbol: Bonferroni over the
+        # slots and over each slot's candidates.
+        thresholds = [
+            book.z_threshold(self.alpha / len(slots)) if len(book) else math.inf
+            for book in books
+        ]
         root = math.sqrt(space.dim)
-        k = min(
-            len(items),
-            1 + len(excluded) + max((s.count or _BLIND_SLOT_LIMIT) for s in slots),
-        )
 
         # First pass: the symbol's own bits.
         queries = space.bind_permuted(
             np.zeros_like(keys), space.bind(keys, bits), [-s for s in shifts]
         )
-        scores, rows = items.search(queries, k)
-        rows = _drop_rows(rows, excluded)
-        chosen = self._choose(slots, scores, rows, threshold, root)
+        ranking = self._search(slots, books, queries, excluded)
+        chosen = self._choose(slots, ranking, thresholds, root)
         rounds = 1
         if self._refolds(slots, chosen, bits):
-            return chosen, self._found(slots, chosen, scores, rows, root), rounds, []
+            return chosen, self._found(slots, chosen, ranking, root), rounds, []
 
         # Explaining away: reread each slot from the residual of the others.
         estimate = n_terms or max(1, sum(len(v) for v in chosen.values()))
@@ -369,40 +409,38 @@ class SceneExpander:
         for _ in range(self.max_rounds):
             rounds += 1
             queries = self._residual_queries(base, keys, shifts, slots, chosen)
-            scores, rows = items.search(queries, k)
-            rows = _drop_rows(rows, excluded)
-            updated = self._choose(slots, scores, rows, threshold, root)
+            ranking = self._search(slots, books, queries, excluded)
+            updated = self._choose(slots, ranking, thresholds, root)
             if updated == chosen:
                 break
             chosen = updated
             if self._refolds(slots, chosen, bits):
                 break
-        found = self._found(slots, chosen, scores, rows, root)
-        reasons = self._doubts(slots, chosen, found, threshold)
+        found = self._found(slots, chosen, ranking, root)
+        reasons = self._doubts(slots, chosen, found, thresholds)
         return chosen, found, rounds, reasons
 
     def _choose(
         self,
         slots: list[_Slot],
-        scores: np.ndarray,
-        rows: np.ndarray,
-        threshold: float,
+        ranking: list[list[tuple[str, float]]],
+        thresholds: list[float],
         root: float,
-    ) -> dict[int, list[tuple[int, float]]]:
-        chosen: dict[int, list[tuple[int, float]]] = {}
+    ) -> dict[int, list[tuple[str, float]]]:
+        chosen: dict[int, list[tuple[str, float]]] = {}
         for i, slot in enumerate(slots):
-            valid = rows[i] >= 0
-            ranked = list(zip(rows[i][valid].tolist(), scores[i][valid].tolist()))
+            ranked = ranking[i]
             if slot.count is not None:
                 picked = ranked[: slot.count]
             else:
-                picked = [(r, s) for r, s in ranked[:-1] if s * root >= threshold]
+                limit = min(len(ranked) - 1, _BLIND_SLOT_LIMIT)
+                picked = [(r, v) for r, v in ranked[:limit] if v * root >= thresholds[i]]
             if picked:
-                chosen[i] = [(r, round(s, 12)) for r, s in picked]
+                chosen[i] = picked
         return chosen
 
     def _refolds(
-        self, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]], bits
+        self, slots: list[_Slot], chosen: dict[int, list[tuple[str, float]]], bits
     ) -> bool:
         terms = self._terms(slots, chosen)
         if not terms:
@@ -427,24 +465,20 @@ class SceneExpander:
             queries.append(space.unbind_counts(residual.counts, keys[i], [shifts[i]])[0])
         return np.ascontiguousarray(np.stack(queries), dtype=np.int32)
 
-    def _found(self, slots, chosen, scores, rows, root) -> list[Found]:
-        labels = self.vocabulary.items.labels
+    def _found(self, slots, chosen, ranking, root) -> list[Found]:
         found: list[Found] = []
         for i, picked in chosen.items():
             slot = slots[i]
             # The runner-up is the best candidate the slot did not take.
-            taken = {row for row, _ in picked}
-            rejected = [
-                s for r, s in zip(rows[i].tolist(), scores[i].tolist())
-                if r >= 0 and r not in taken
-            ]
+            taken = {label for label, _ in picked}
+            rejected = [v for label, v in ranking[i] if label not in taken]
             runner_up = rejected[0] if rejected else 0.0
-            for row, score in picked:
+            for label, score in picked:
                 found.append(
                     Found(
                         slot.register,
                         slot.key,
-                        self.vocabulary.row_item(labels[row]),
+                        self.vocabulary.row_item(label),
                         score,
                         score * root,
                         score - runner_up,
@@ -453,25 +487,24 @@ class SceneExpander:
         return found
 
     def _terms(
-        self, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]]
+        self, slots: list[_Slot], chosen: dict[int, list[tuple[str, float]]]
     ) -> list[Term]:
-        """Return the terms the chosen rows stand for, in slot order."""
-        labels = self.vocabulary.items.labels
+        """Return the terms the chosen labels stand for, in slot order."""
         return [
             Term(
                 slots[i].register,
                 slots[i].key,
                 slots[i].shift,
-                self.vocabulary.row_item(labels[row]),
+                self.vocabulary.row_item(label),
             )
             for i, picked in sorted(chosen.items())
-            for row, _ in picked
+            for label, _ in picked
         ]
 
     def _assemble(
-        self, name: str, slots: list[_Slot], chosen: dict[int, list[tuple[int, float]]]
+        self, name: str, slots: list[_Slot], chosen: dict[int, list[tuple[str, float]]]
     ) -> Scene:
-        """Build the scene the chosen rows stand for."""
+        """Build the scene the chosen labels stand for."""
         registers: dict[str, set[Item]] = defaultdict(set)
         sequences: dict[tuple[str, int], dict[int, Atom | Ref]] = defaultdict(dict)
         for term in self._terms(slots, chosen):
@@ -487,9 +520,11 @@ class SceneExpander:
             registers[register].add(Seq(tuple(ordered)))
         return Scene(name, {k: frozenset(v) for k, v in registers.items()})
 
-    def _doubts(self, slots, chosen, found, threshold) -> list[str]:
+    def _doubts(self, slots, chosen, found, thresholds) -> list[str]:
         reasons = []
+        index = {(s.register, s.key): i for i, s in enumerate(slots)}
         for f in found:
+            threshold = thresholds[index[(f.register, f.key)]]
             if f.z < threshold:
                 reasons.append(
                     f"slot {f.register}:{f.key or '(plain)'}: best candidate {f.label!r} "
@@ -503,15 +538,6 @@ class SceneExpander:
                     f"{len(chosen.get(i, ()))} of {slot.count} items"
                 )
         return reasons
-
-
-def _drop_rows(rows: np.ndarray, excluded: frozenset[int]) -> np.ndarray:
-    """Mark excluded rows as missing (-1) in search results."""
-    if not excluded:
-        return rows
-    rows = rows.copy()
-    rows[np.isin(rows, list(excluded))] = -1
-    return rows
 
 
 def _only_register(unfolding: Unfolding, register: str) -> Unfolding:

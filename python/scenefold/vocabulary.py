@@ -4,6 +4,12 @@ Atoms are never stored: the vocabulary keeps their labels and derives their vect
 from the space. Every atom label and every folded symbol is a row of one
 :class:`~scenefold.Codebook`, the set of candidates an unfolding can find; a symbol's
 row is labelled ``"#sym:" + name`` so that an atom and a scene may share a name.
+
+The vocabulary also records which candidates each slot (a register and a slot key)
+has held, and keeps a codebook per slot of just those rows. A slot's fillers are of
+one kind (lemmas, hypernyms, emotions), so reading a slot from its own codebook
+searches far fewer rows than the whole vocabulary, and the false-anchor threshold
+is set for that smaller size.
 """
 
 from __future__ import annotations
@@ -46,7 +52,10 @@ class Vocabulary:
         self.registers: set[str] = set(STANDARD_REGISTERS)
         self.roles: set[str] = set()
         self.seq_keys: set[str] = set()
+        self.slot_members: dict[tuple[str, str], dict[str, None]] = {}
+        self._slot_books: dict[tuple[str, str], Codebook] = {}
         self._key_cache: dict[str, np.ndarray] = {}
+        self._labels_cache: dict[int, tuple[int, list[str]]] = {}
 
     def __len__(self) -> int:
         """Return the number of candidate rows: atom labels plus symbols."""
@@ -93,6 +102,59 @@ class Vocabulary:
                     for position in range(len(item.items)):
                         self.seq_keys.add(seq_key(sequence, position))
                     sequence += 1
+
+    def note_slot(self, register: str, key: str, row_labels: Iterable[str]) -> None:
+        """Record candidates that a slot has held; they must already be rows."""
+        members = self.slot_members.setdefault((register, key), {})
+        fresh = [label for label in row_labels if label not in members]
+        if not fresh:
+            return
+        fresh = list(dict.fromkeys(fresh))
+        members.update(dict.fromkeys(fresh))
+        book = self._slot_books.get((register, key))
+        if book is not None:
+            book.append(fresh, self.row_vectors(fresh))
+
+    def slot_codebook(self, register: str, key: str) -> Codebook:
+        """Return the codebook of the candidates a slot has held, else every row."""
+        members = self.slot_members.get((register, key))
+        if not members:
+            return self.items
+        book = self._slot_books.get((register, key))
+        if book is None:
+            labels = list(members)
+            book = Codebook(self.space, labels, self.row_vectors(labels))
+            self._slot_books[(register, key)] = book
+        return book
+
+    def row_vectors(self, row_labels: list[str]) -> np.ndarray:
+        """Return the ``(n, n_words)`` vectors of candidate rows: atoms or symbols."""
+        if not row_labels:
+            return self.space.zeros(0)
+        if not any(label.startswith(SYMBOL_ROW_PREFIX) for label in row_labels):
+            return self.space.atoms(row_labels)
+        rows = [
+            self.symbols[label[len(SYMBOL_ROW_PREFIX) :]].bits
+            if label.startswith(SYMBOL_ROW_PREFIX)
+            else self.space.atom(label)
+            for label in row_labels
+        ]
+        return np.ascontiguousarray(np.stack(rows))
+
+    def codebook_labels(self, book: Codebook) -> list[str]:
+        """Return the labels of a codebook, cached until it grows."""
+        cached = self._labels_cache.get(id(book))
+        if cached is None or cached[0] != len(book):
+            cached = (len(book), book.labels)
+            self._labels_cache[id(book)] = cached
+        return cached[1]
+
+    @staticmethod
+    def row_label(filler: Atom | Ref) -> str:
+        """Return the codebook row label of a filler."""
+        if isinstance(filler, Ref):
+            return SYMBOL_ROW_PREFIX + filler.name
+        return filler.label
 
     def symbol(self, name: str) -> Symbol:
         """Return the symbol called ``name``; raises ``UnknownSymbolError``."""
