@@ -99,5 +99,13 @@ class CapacityError(ScenefoldError, ValueError):
     """A scene cannot be folded into one vector and splitting was not allowed."""
 
 
+class SourceNotFoundError(ScenefoldError, FileNotFoundError):
+    """A lexical resource, such as WordNet or the NRC lexicon, was not found.
+
+    The message lists the places that were searched and how to install the resource
+    or point scenefold at it.
+    """
+
+
 class FormatError(ScenefoldError, ValueError):
     """Serialised bytes or a store file with a bad magic, version or content."""

@@ -22,6 +22,10 @@ is in the ``known`` names passed by the caller, and to :class:`Atom` otherwise.
 ``@name`` is a reference that must resolve. A role, the left side of ``*``, is always
 a plain label.
 
+NOTE: an atom whose label is also the name of a scene in the document or in ``known``
+cannot be written, because the grammar has no syntax that forces an atom. The printer
+raises :class:`InvalidNameError` for the collisions it can see.
+
 :func:`to_formula` prints the canonical form, one line ``name = …``:
 
 - the default register's items come first without a prefix, then the other registers
@@ -86,6 +90,10 @@ _FORBIDDEN_CATEGORIES = frozenset({"Cc", "Cs", "Zl", "Zp"})
 
 _ITEM_START = "a label, '@name', 'seq(…)' or '('"
 _STATEMENT_END = "'+', ';', a line break or the end of input"
+_STRUCTURE_AS_FILLER = (
+    "To pair a role with structure, define the structure as a named scene, for "
+    "example 'inner = …', and write 'role * inner'."
+)
 
 
 # --- names ------------------------------------------------------------------------
@@ -112,7 +120,7 @@ def _format_label(label: str) -> str:
     return f'"{escaped}"'
 
 
-def _at(line: int, column: int) -> str:
+def _position_prefix(line: int, column: int) -> str:
     return f"line {line}, column {column}: "
 
 
@@ -159,7 +167,7 @@ def _check_register_name(register: str, where: str = "") -> None:
 
 
 class _Kind(Enum):
-    """Token kind; the value is how error messages name it."""
+    """Token kind. Each value is the name that error messages use for the kind."""
 
     NAME = "a name"
     EQUALS = "'='"
@@ -215,7 +223,7 @@ class _Token:
 
     @property
     def where(self) -> str:
-        return _at(self.line, self.column)
+        return _position_prefix(self.line, self.column)
 
     def is_keyword(self, keyword: str) -> bool:
         return self.kind is _Kind.NAME and not self.quoted and self.value == keyword
@@ -318,8 +326,12 @@ class _Tokenizer:
 
     def _name(self, end: int, raw: str, quoted: bool) -> _Token:
         value = normalize_label(raw)
-        _check_label(value, "label", _at(self._line, self._column(self._pos)))
-        return self._token(_Kind.NAME, end, value, quoted)
+        _check_label(
+            value, "label", _position_prefix(self._line, self._column(self._pos))
+        )
+        token = self._token(_Kind.NAME, end, value, quoted)
+        self._pos = end
+        return token
 
     def _unterminated(self, closing: str) -> FormulaSyntaxError:
         end = self._line_end(self._pos)
@@ -387,8 +399,11 @@ class _Tokenizer:
 
 @dataclass(frozen=True)
 class _FillerNode:
+    """A filler name; ``start`` is the '@' of an explicit reference, else the name."""
+
     name: _Token
     explicit: bool
+    start: _Token
 
 
 @dataclass(frozen=True)
@@ -572,31 +587,32 @@ class _Parser:
             raise _syntax_error(
                 token,
                 f"the register prefix '{token.text}:' is inside the register prefix "
-                f"'{register}:', but registers do not nest. Move '{token.text}: …' out "
-                "of the parentheses.",
+                f"'{register}:', but registers do not nest. Write '{token.text}: …' as "
+                "a separate term, joined to the others with '+'.",
                 _ITEM_START,
             )
         if token.kind is _Kind.OPEN:
             self._parse_group(register, entries)
-            what = "a group"
+            role_kind = "a group"
+            advice = _STRUCTURE_AS_FILLER
         else:
             entry = self._parse_item(register or DEFAULT_REGISTER)
             entries.append(entry)
             if isinstance(entry.node, _PairNode):
                 return
             if isinstance(entry.node, _SeqNode):
-                what = "a sequence"
+                role_kind = "a sequence"
+                advice = _STRUCTURE_AS_FILLER
             elif entry.node.explicit:
-                what = "a reference"
+                role_kind = "a reference"
+                advice = "Remove the '@' to use the name as a plain label."
             else:
                 return
         star = self._peek()
         if star.kind is _Kind.STAR:
             raise _syntax_error(
                 star,
-                f"the role of a pair must be a plain label, not {what}. To use "
-                "structure as a role, define it as a named scene and write "
-                "'role * name' with a plain label as the role.",
+                f"the role of a pair must be a plain label, not {role_kind}. {advice}",
                 _STATEMENT_END,
             )
 
@@ -627,7 +643,7 @@ class _Parser:
                 node = _PairNode(name, self._parse_filler("the filler of a pair"))
                 self._reject_second_star(name, node.filler)
             else:
-                node = _FillerNode(name, explicit=False)
+                node = _FillerNode(name, explicit=False, start=name)
         else:
             raise self._fail(start, _ITEM_START)
         return _Entry(register, node, start, self._last)
@@ -675,7 +691,7 @@ class _Parser:
                     )
                 raise self._fail(token, "',' or ')'", hint)
 
-    def _parse_filler(self, what: str) -> _FillerNode:
+    def _parse_filler(self, place: str) -> _FillerNode:
         token = self._peek()
         structured = token.kind is _Kind.OPEN or (
             token.is_keyword(SEQUENCE_KEYWORD) and self._peek(1).kind is _Kind.OPEN
@@ -683,17 +699,17 @@ class _Parser:
         if structured:
             raise _syntax_error(
                 token,
-                f"{what} must be a single name, not a group or a sequence. Define the "
+                f"{place} must be a single name, not a group or a sequence. Define the "
                 "structure as a named scene, for example 'inner = …', and write its "
                 "name here.",
                 "a label or '@name'",
             )
         if token.kind is _Kind.AT:
-            self._next()
+            at = self._next()
             name = self._expect(_Kind.NAME, "a scene name after '@'")
-            return _FillerNode(name, explicit=True)
-        name = self._expect(_Kind.NAME, f"a label or '@name' as {what}")
-        return _FillerNode(name, explicit=False)
+            return _FillerNode(name, explicit=True, start=at)
+        name = self._expect(_Kind.NAME, f"a label or '@name' as {place}")
+        return _FillerNode(name, explicit=False, start=name)
 
 
 # --- resolution -------------------------------------------------------------------
@@ -710,8 +726,8 @@ def _parse_definitions(text: str) -> tuple[list[_Definition], _Token]:
 def _known_names(known: Collection[str]) -> frozenset[str]:
     if isinstance(known, str):
         raise TypeError(
-            "known must be a collection of scene names, not a str; "
-            f"write known=[{known!r}] for one name"
+            "known must be a collection of scene names, not a str. "
+            f"Write known=[{known!r}] for one name"
         )
     return frozenset(normalize_label(name) for name in known)
 
@@ -732,11 +748,11 @@ def _check_unique_names(definitions: list[_Definition]) -> None:
 def _resolve_filler(node: _FillerNode, names: frozenset[str]) -> Filler:
     token = node.name
     if token.value in names:
-        _check_scene_name(token.value, token.where, kind="referenced scene name")
+        _check_scene_name(token.value, node.start.where, kind="referenced scene name")
         return Ref(token.value)
     if node.explicit:
         raise UnknownSymbolError(
-            f"{token.where}@{token.text} refers to no scene. Define "
+            f"{node.start.where}@{token.text} refers to no scene. Define "
             f"'{token.text} = …' in this document, pass the name in known, or drop the "
             "'@' to use the label as an atom."
         )
@@ -880,9 +896,9 @@ def _check_atoms_are_not_names(scene: Scene, names: Collection[str]) -> None:
         if isinstance(filler, Atom) and filler.label in names:
             raise InvalidNameError(
                 f"scene {_format_label(scene.name)} contains the atom "
-                f"{_format_label(filler.label)}, which has the name of a scene in the "
-                "same text, so it would read back as a reference to that scene. "
-                "Rename the atom or the scene."
+                f"{_format_label(filler.label)}, which is also the name of a scene "
+                "that the text defines or refers to, so it would read back as a "
+                "reference to that scene. Rename the atom or the scene."
             )
 
 
@@ -895,14 +911,15 @@ def to_formula(scene: Scene) -> str:
     Raises
     ------
     InvalidNameError
-        A name or label cannot be written: it is empty or contains a control
-        character, a register name is not an identifier, a reference names ``seq``,
-        or an atom has the scene's own name.
+        A name or label cannot be written. It is empty or contains a control
+        character, a register name is not an identifier, or a reference names
+        ``seq``. An atom with the name of the scene itself or of a scene it refers to
+        is also rejected, because it would read back as a reference.
     CyclicDefinitionError
         The scene refers to itself.
     """
     _check_scene_name(scene.name)
-    _check_atoms_are_not_names(scene, {scene.name})
+    _check_atoms_are_not_names(scene, {scene.name} | scene.refs())
     if scene.name in scene.refs():
         raise CyclicDefinitionError(
             f"scene {_format_label(scene.name)} refers to itself. A scene cannot "
@@ -985,7 +1002,7 @@ def _order_graph(
                 if child in on_path:
                     cycle = path[path.index(child) :] + [child]
                     error = CyclicDefinitionError(
-                        f"scene {describe(child)} is defined through itself: "
+                        "the scenes form a cycle of references: "
                         f"{' → '.join(describe(name) for name in cycle)}. A scene "
                         "cannot contain itself, so remove one of these references."
                     )
@@ -1007,13 +1024,14 @@ def _order_graph(
 def topological_order(scenes: Mapping[str, Scene]) -> list[str]:
     """Order scene names so that every referenced scene comes before its referrers.
 
-    References to names that are not keys of ``scenes`` are ignored. Scenes that do
-    not depend on each other keep their mapping order where the references allow.
+    References to names that are not keys of ``scenes`` are ignored. The order is
+    deterministic: a depth-first search visits the scenes in mapping order and places
+    each scene after the scenes it refers to.
 
     Raises
     ------
     CyclicDefinitionError
-        The scenes refer to each other in a cycle. Its ``cycle`` attribute holds the
+        The scenes refer to each other in a cycle. Its ``cycle`` attribute contains the
         names of the cycle.
     """
     graph = {name: scene.refs() for name, scene in scenes.items()}

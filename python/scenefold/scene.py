@@ -9,7 +9,7 @@ construction, so a label typed with combining marks equals its precomposed form.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 #: Register of the items written without a ``register:`` prefix.
@@ -143,6 +143,23 @@ class Scene:
         for register, register_items in registers.items():
             regs.setdefault(register, set()).update(register_items)
         return cls(name, {k: frozenset(v) for k, v in regs.items()})
+
+    def to_formula(self) -> str:
+        """Return the canonical formula of this scene, one line ``name = …``."""
+        from .formula import to_formula
+
+        return to_formula(self)
+
+    @classmethod
+    def from_formula(cls, text: str, known: Collection[str] = ()) -> Scene:
+        """Parse text that contains exactly one definition into its scene.
+
+        ``known`` names scenes defined elsewhere, so a filler with one of those names
+        becomes a :class:`Ref`. See :func:`scenefold.formula.parse_scene`.
+        """
+        from .formula import parse_scene
+
+        return parse_scene(text, known)
 
     def items(self, register: str | None = None) -> list[Item]:
         """Return the items of one register, or of all, in canonical order."""

@@ -6,17 +6,11 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from scenefold.errors import ScenefoldError
+from scenefold.errors import SourceNotFoundError
 
 logger = logging.getLogger("scenefold.importers")
 
-
-class SourceNotFoundError(ScenefoldError, FileNotFoundError):
-    """A lexical resource, such as WordNet or the NRC lexicon, was not found.
-
-    The message lists the places that were searched and how to install the resource
-    or point scenefold at it.
-    """
+__all__ = ["ImportProblem", "ProblemHandler", "ProblemLogger", "SourceNotFoundError"]
 
 
 @dataclass(frozen=True)

@@ -2,10 +2,12 @@
 
 use std::collections::HashMap;
 
+use rayon::prelude::*;
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::{Error, Result};
-use crate::search::{self, Matches, Scorer};
+use crate::popcount;
+use crate::search::{self, BitQueries, Matches, Scorer};
 use crate::space::Space;
 use crate::stats::z_threshold;
 use crate::vector::rows_in;
@@ -23,11 +25,18 @@ pub struct Anchor {
     pub margin: f64,
 }
 
+/// Words of each row copied into the prefix matrix of a prefiltered search (1024 bits).
+pub const PREFIX_WORDS: usize = 16;
+
 /// Labels and their vectors as rows of one contiguous `len * n_words` matrix.
+///
+/// The first [`PREFIX_WORDS`] words of every row are also kept in a contiguous prefix
+/// matrix, so that a prefiltered search reads one eighth of an 8192-bit codebook.
 #[derive(Debug, Clone)]
 pub struct Codebook {
     space: Space,
     data: Vec<u64>,
+    prefix: Vec<u64>,
     labels: Vec<String>,
     index: HashMap<String, usize>,
 }
@@ -36,7 +45,13 @@ impl Codebook {
     /// Returns an empty codebook of `space`.
     #[must_use]
     pub fn new(space: Space) -> Self {
-        Self { space, data: Vec::new(), labels: Vec::new(), index: HashMap::new() }
+        Self {
+            space,
+            data: Vec::new(),
+            prefix: Vec::new(),
+            labels: Vec::new(),
+            index: HashMap::new(),
+        }
     }
 
     /// Returns the space of the rows.
@@ -111,8 +126,88 @@ impl Codebook {
             self.index.insert(label.clone(), start + offset);
             self.labels.push(label);
         }
+        let prefix_words = self.prefix_words();
+        for row in new_rows.chunks_exact(self.space.n_words()) {
+            self.prefix.extend_from_slice(&row[..prefix_words]);
+        }
         self.data.extend_from_slice(&new_rows);
         Ok(())
+    }
+
+    /// Returns the number of words per row in the prefix matrix.
+    #[must_use]
+    pub fn prefix_words(&self) -> usize {
+        PREFIX_WORDS.min(self.space.n_words())
+    }
+
+    /// Returns the top `k` rows for each bit query, searching the whole vectors of only
+    /// the `candidates` rows nearest on the first [`PREFIX_WORDS`] words.
+    ///
+    /// The answer equals the exhaustive one whenever every true top-`k` row is among
+    /// those candidates. A row with similarity `a` to the query has an expected
+    /// prefix z-score of `a * sqrt(1024)`, so rows with `a` well above
+    /// `4.5 / 32 = 0.14` are kept even among a million random rows; weaker matches
+    /// need the exhaustive [`Codebook::search`].
+    pub fn search_prefiltered(&self, queries: &[u64], k: usize, candidates: usize) -> Result<Matches> {
+        if self.is_empty() {
+            return Err(Error::EmptyCodebook);
+        }
+        let n_words = self.space.n_words();
+        let prefix_words = self.prefix_words();
+        let n_queries = rows_in(queries, n_words)?;
+        if k == 0 {
+            return Err(Error::InvalidK(k));
+        }
+        if prefix_words == n_words || candidates >= self.len() {
+            return search::top_k(&self.data, n_words, &BitQueries::new(queries, n_words)?, k);
+        }
+
+        let query_prefix: Vec<u64> = queries
+            .chunks_exact(n_words)
+            .flat_map(|q| q[..prefix_words].iter().copied())
+            .collect();
+        let width = candidates.max(k);
+        let shortlist =
+            search::top_k(&self.prefix, prefix_words, &BitQueries::new(&query_prefix, prefix_words)?, width)?;
+
+        let level = popcount::detect();
+        let dim = self.space.dim() as f64;
+        let per_query: Vec<(Vec<f64>, Vec<i64>)> = (0..n_queries)
+            .into_par_iter()
+            .map(|q| {
+                let query = &queries[q * n_words..(q + 1) * n_words];
+                let mut ranked: Vec<(u64, usize)> = shortlist.indices[q * width..(q + 1) * width]
+                    .iter()
+                    .filter(|&&row| row >= 0)
+                    .map(|&row| {
+                        let row = row as usize;
+                        (popcount::hamming_at(level, query, self.row(row)), row)
+                    })
+                    .collect();
+                ranked.sort_unstable();
+                let mut scores = Vec::with_capacity(k);
+                let mut indices = Vec::with_capacity(k);
+                for j in 0..k {
+                    match ranked.get(j) {
+                        Some(&(distance, row)) => {
+                            scores.push(1.0 - 2.0 * distance as f64 / dim);
+                            indices.push(row as i64);
+                        }
+                        None => {
+                            scores.push(f64::NEG_INFINITY);
+                            indices.push(-1);
+                        }
+                    }
+                }
+                (scores, indices)
+            })
+            .collect();
+        let mut matches = Matches { k, scores: Vec::new(), indices: Vec::new() };
+        for (scores, indices) in per_query {
+            matches.scores.extend(scores);
+            matches.indices.extend(indices);
+        }
+        Ok(matches)
     }
 
     /// Returns the top `k` rows for every query of `scorer`.
@@ -223,6 +318,35 @@ mod tests {
         assert_eq!(anchors.len(), 1);
         assert_eq!(anchors[0].index, 42);
         assert!((anchors[0].margin - (1.0 - found.scores[1])).abs() < 1e-12);
+    }
+
+    #[test]
+    fn prefiltered_search_finds_strong_matches() {
+        let space = Space::new(8192, 5).unwrap();
+        let mut book = Codebook::new(space);
+        let labels: Vec<String> = (0..3000).map(|i| format!("w{i}")).collect();
+        book.append(&labels, None).unwrap();
+        let mut queries = Vec::new();
+        for i in [7usize, 1234, 2999] {
+            // A query at similarity 0.5 to row i: flip a quarter of its bits.
+            let mut q = book.row(i).to_vec();
+            for (j, word) in q.iter_mut().enumerate() {
+                if j % 4 == 0 {
+                    *word = !*word;
+                }
+            }
+            queries.extend(q);
+        }
+        let exhaustive = book.search(&BitQueries::new(&queries, 128).unwrap(), 3).unwrap();
+        let fast = book.search_prefiltered(&queries, 3, 64).unwrap();
+        assert_eq!(fast.indices[0], 7);
+        assert_eq!(fast.indices[3], 1234);
+        assert_eq!(fast.indices[6], 2999);
+        // The strong match is found exactly; the noise rows behind it may differ.
+        for q in 0..3 {
+            assert_eq!(fast.indices[q * 3], exhaustive.indices[q * 3]);
+            assert_eq!(fast.scores[q * 3], exhaustive.scores[q * 3]);
+        }
     }
 
     #[test]

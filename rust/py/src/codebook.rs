@@ -97,13 +97,14 @@ impl Codebook {
         Ok(Queries::Bits { data: rows.as_slice().to_vec(), batched: rows.batched })
     }
 
-    fn run_search(&self, py: Python<'_>, queries: &Queries, k: usize) -> PyResult<Matches> {
+    fn run_search(&self, py: Python<'_>, queries: &Queries, k: usize, candidates: Option<usize>) -> PyResult<Matches> {
         let core = &self.core;
         let n_words = self.space.core.n_words();
         let dim = self.space.core.dim();
-        let found = threads::run(py, || match queries {
-            Queries::Bits { data, .. } => BitQueries::new(data, n_words).and_then(|s| core.search(&s, k)),
-            Queries::Counts { data, .. } => CountQueries::new(data, dim).and_then(|s| core.search(&s, k)),
+        let found = threads::run(py, || match (queries, candidates) {
+            (Queries::Bits { data, .. }, Some(c)) => core.search_prefiltered(data, k, c),
+            (Queries::Bits { data, .. }, None) => BitQueries::new(data, n_words).and_then(|s| core.search(&s, k)),
+            (Queries::Counts { data, .. }, _) => CountQueries::new(data, dim).and_then(|s| core.search(&s, k)),
         })?;
         found.py(py)
     }
@@ -203,15 +204,18 @@ impl Codebook {
     ///
     /// ``queries`` is a ``uint64`` vector or ``(n, n_words)`` batch, ``int32`` counts of
     /// length ``dim`` or ``(n, dim)``, or an :class:`Accumulator`. Scores are bipolar
-    /// cosines, best first; missing entries are ``-inf`` with index ``-1``.
-    #[pyo3(signature = (queries, k = 10))]
-    fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: i64) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    /// cosines, best first; missing entries are ``-inf`` with index ``-1``. With
+    /// ``candidates``, bit queries compare whole vectors only for the ``candidates``
+    /// rows nearest on the first 1024 bits: exact for matches of similarity well
+    /// above 0.14, approximate below; count queries always scan every row.
+    #[pyo3(signature = (queries, k = 10, candidates = None))]
+    fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: i64, candidates: Option<usize>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let py = queries.py();
         let k = usize::try_from(k).ok().filter(|&k| k > 0).ok_or_else(|| {
             raise(py, "InvalidArgumentError", format!("k must be at least 1, got {k}"))
         })?;
         let parsed = self.queries(queries)?;
-        let found = self.run_search(py, &parsed, k)?;
+        let found = self.run_search(py, &parsed, k, candidates)?;
         if parsed.batched() {
             let n = found.scores.len() / k;
             let scores = Array2::from_shape_vec((n, k), found.scores).map_err(|e| raise(py, "ShapeError", e.to_string()))?;
