@@ -19,12 +19,14 @@ long scene may span several lines. ``name = ()`` defines a scene with no items.
 Items written without a register prefix go to :data:`DEFAULT_REGISTER`. A filler
 resolves to :class:`Ref` when a scene of that name is defined in the same document or
 is in the ``known`` names passed by the caller, and to :class:`Atom` otherwise.
-``@name`` is a reference that must resolve. A role, the left side of ``*``, is always
-a plain label.
+``@name`` is a reference that must resolve. With ``bare_known=False`` the known names
+resolve only through ``@``, so canonical text (which always writes references with
+``@``) reads back the same whatever a vocabulary holds. A role, the left side of
+``*``, is always a plain label.
 
-NOTE: an atom whose label is also the name of a scene in the document or in ``known``
-cannot be written, because the grammar has no syntax that forces an atom. The printer
-raises :class:`InvalidNameError` for the collisions it can see.
+NOTE: an atom whose label is also the name of a scene in the same document cannot be
+written, because the grammar has no syntax that forces an atom. The printer raises
+:class:`InvalidNameError` for the collisions it can see.
 
 :func:`to_formula` prints the canonical form, one line ``name = …``:
 
@@ -745,9 +747,10 @@ def _check_unique_names(definitions: list[_Definition]) -> None:
             )
 
 
-def _resolve_filler(node: _FillerNode, names: frozenset[str]) -> Filler:
+def _resolve_filler(node: _FillerNode, names: _Names) -> Filler:
     token = node.name
-    if token.value in names:
+    explicit_only = not names.bare_known and not node.explicit
+    if token.value in names.defined or (token.value in names.known and not explicit_only):
         _check_scene_name(token.value, node.start.where, kind="referenced scene name")
         return Ref(token.value)
     if node.explicit:
@@ -759,7 +762,16 @@ def _resolve_filler(node: _FillerNode, names: frozenset[str]) -> Filler:
     return Atom(token.value)
 
 
-def _resolve_item(node: _Node, names: frozenset[str]) -> Item:
+@dataclass(frozen=True)
+class _Names:
+    """Scene names a filler may refer to: those of the document and the caller's."""
+
+    defined: frozenset[str]
+    known: frozenset[str]
+    bare_known: bool
+
+
+def _resolve_item(node: _Node, names: _Names) -> Item:
     if isinstance(node, _FillerNode):
         return _resolve_filler(node, names)
     if isinstance(node, _PairNode):
@@ -767,7 +779,7 @@ def _resolve_item(node: _Node, names: frozenset[str]) -> Item:
     return Seq(tuple(_resolve_filler(filler, names) for filler in node.fillers))
 
 
-def _build_scene(definition: _Definition, names: frozenset[str], source: str) -> Scene:
+def _build_scene(definition: _Definition, names: _Names, source: str) -> Scene:
     registers: dict[str, dict[Item, _Entry]] = {}
     for entry in definition.entries:
         item = _resolve_item(entry.node, names)
@@ -791,10 +803,17 @@ def _build_scene(definition: _Definition, names: frozenset[str], source: str) ->
 
 
 def _build_scenes(
-    definitions: list[_Definition], known: Collection[str], source: str
+    definitions: list[_Definition],
+    known: Collection[str],
+    source: str,
+    bare_known: bool = True,
 ) -> dict[str, Scene]:
     _check_unique_names(definitions)
-    names = _known_names(known) | {definition.name for definition in definitions}
+    names = _Names(
+        defined=frozenset(definition.name for definition in definitions),
+        known=_known_names(known),
+        bare_known=bare_known,
+    )
     scenes = {
         definition.name: _build_scene(definition, names, source)
         for definition in definitions
@@ -805,7 +824,9 @@ def _build_scenes(
     return scenes
 
 
-def parse(text: str, known: Collection[str] = ()) -> dict[str, Scene]:
+def parse(
+    text: str, known: Collection[str] = (), *, bare_known: bool = True
+) -> dict[str, Scene]:
     """Parse a document of definitions into scenes, in document order.
 
     Parameters
@@ -815,6 +836,9 @@ def parse(text: str, known: Collection[str] = ()) -> dict[str, Scene]:
     known
         Names of scenes defined elsewhere, such as in a vocabulary. A filler with one
         of these names becomes a :class:`Ref`.
+    bare_known
+        False resolves ``known`` names only when written ``@name``; use it to read
+        canonical text, in which an atom may share a known scene's name.
 
     Returns
     -------
@@ -836,14 +860,16 @@ def parse(text: str, known: Collection[str] = ()) -> dict[str, Scene]:
         A scene refers to itself, directly or through other scenes of the document.
     """
     definitions, _ = _parse_definitions(text)
-    return _build_scenes(definitions, known, text)
+    return _build_scenes(definitions, known, text, bare_known)
 
 
-def parse_scene(text: str, known: Collection[str] = ()) -> Scene:
+def parse_scene(
+    text: str, known: Collection[str] = (), *, bare_known: bool = True
+) -> Scene:
     """Parse text that contains exactly one definition into its scene.
 
-    Raises the errors of :func:`parse`, and :class:`FormulaSyntaxError` when the text
-    contains no definition or more than one.
+    Takes the arguments of :func:`parse`, raises its errors, and raises
+    :class:`FormulaSyntaxError` when the text contains no definition or more than one.
     """
     definitions, end = _parse_definitions(text)
     if not definitions:
@@ -856,7 +882,7 @@ def parse_scene(text: str, known: Collection[str] = ()) -> Scene:
             f"{len(definitions)}. Use parse() for a document of several scenes.",
             _Kind.END.value,
         )
-    return _build_scenes(definitions, known, text)[definitions[0].name]
+    return _build_scenes(definitions, known, text, bare_known)[definitions[0].name]
 
 
 # --- printer ----------------------------------------------------------------------

@@ -122,7 +122,8 @@ class Scene:
                         "Atom, Ref, Bind or Seq"
                     )
             if frozen:
-                cleaned[register] = frozen
+                # Two names may become one register after normalisation: merge them.
+                cleaned[register] = cleaned.get(register, frozenset()) | frozen
         ordered = {name: cleaned[name] for name in sorted(cleaned)}
         object.__setattr__(self, "registers", ordered)
 
