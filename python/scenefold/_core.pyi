@@ -100,6 +100,7 @@ class Codebook:
         queries: Bits | Counts | Accumulator,
         k: int = 10,
         candidates: int | None = None,
+        prefix_bits: int = 1024,
     ) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.int64]]: ...
     def scores(self, query: Bits | Counts | Accumulator) -> npt.NDArray[np.float64]: ...
     def anchors(

@@ -11,6 +11,7 @@ import json
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from scenefold import __version__
 from scenefold._core import Space, get_num_threads, simd_level
@@ -48,6 +49,15 @@ def _level_argument(parser: argparse.ArgumentParser, default: str) -> None:
     )
 
 
+def _store_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--store",
+        metavar="PATH",
+        help="lexicon file (default: $SCENEFOLD_STORE, else lexicon.sqlite in the "
+        "user data folder)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``scenefold`` command."""
     parser = argparse.ArgumentParser(
@@ -56,6 +66,73 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"scenefold {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser(
+        "build",
+        help="fold a lexicon (wordnet) into the store",
+        description=(
+            "Fold every synset of English WordNet 3.0, with the NRC emotion lexicon "
+            "as its emotion register, into the store. An interrupted build resumes "
+            "where its last committed batch ended."
+        ),
+    )
+    build.add_argument("source", choices=["wordnet"], help="what to fold")
+    build.add_argument(
+        "--wordnet", metavar="PATH", help="WordNet database folder (found if omitted)"
+    )
+    build.add_argument("--nrc", metavar="PATH", help="NRC lexicon file (found if omitted)")
+    build.add_argument(
+        "--no-nrc", action="store_true", help="build without the emotion register"
+    )
+    build.add_argument(
+        "--batch-size",
+        type=int,
+        default=2000,
+        help="synsets per transaction, the most a kill can lose (2000)",
+    )
+    build.add_argument("--limit", type=int, help="fold at most this many synsets")
+    build.add_argument(
+        "--dim", type=int, default=8192, help="bits per vector of a new store (8192)"
+    )
+    build.add_argument(
+        "--seed", type=int, default=0, help="atom seed of a new store (0)"
+    )
+    _store_argument(build)
+
+    unfold = commands.add_parser(
+        "unfold",
+        help="unfold a stored concept at a level of detail",
+        description=(
+            "Unfold CONCEPT, a symbol name such as loss.n.01 or a word such as loss "
+            "(every sense of it), from the store."
+        ),
+    )
+    unfold.add_argument("concept", help="symbol name or word")
+    _level_argument(unfold, "outline")
+    unfold.add_argument("--register", help="show only this register")
+    unfold.add_argument(
+        "--depth", type=int, default=1, help="levels of sub-scenes to unfold (1)"
+    )
+    unfold.add_argument(
+        "--senses", type=int, default=10, help="most senses of a word to show (10)"
+    )
+    unfold.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _store_argument(unfold)
+
+    evaluate = commands.add_parser(
+        "eval",
+        help="unfold stored symbols and report how many reconstruct exactly",
+        description=(
+            "Unfold stored symbols and report the share that reconstructs its scene "
+            "exactly, the mean smallest margin, failures by cause and throughput."
+        ),
+    )
+    evaluate.add_argument(
+        "--sample", type=int, help="unfold this many symbols drawn at random (all)"
+    )
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of the sample (0)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _store_argument(evaluate)
 
     demo = commands.add_parser(
         "demo",
@@ -76,15 +153,20 @@ def build_parser() -> argparse.ArgumentParser:
     fold.add_argument("formula", nargs="?", help='formula text, e.g. "a = b * c"')
     fold.add_argument("--file", help="read formula text from this file ('-' for stdin)")
     fold.add_argument("--json", action="store_true", help="print JSON instead of text")
+    fold.add_argument(
+        "--save",
+        action="store_true",
+        help="also write the symbols into the store (source 'user')",
+    )
     _level_argument(fold, "outline")
-    _space_arguments(fold)
+    _store_argument(fold)
 
     info = commands.add_parser(
         "info",
-        help="print the version, CPU kernel, threads and capacity",
-        description="Print facts about this installation and the default space.",
+        help="print the version, CPU kernel, threads, capacity and store",
+        description="Print facts about this installation and the store.",
     )
-    _space_arguments(info)
+    _store_argument(info)
     return parser
 
 
@@ -121,54 +203,241 @@ def _print_unfolding(unfolding: Unfolding, level: str) -> None:
     print()
 
 
-def _fold_and_show(text: str, args: argparse.Namespace) -> int:
+def _show_unfoldings(unfoldings: list[Unfolding], args: argparse.Namespace) -> None:
+    if getattr(args, "json", False):
+        print(json.dumps([_unfolding_json(u) for u in unfoldings], ensure_ascii=False))
+        return
+    for unfolding in unfoldings:
+        _print_unfolding(unfolding, args.level)
+
+
+def _command_demo(args: argparse.Namespace) -> int:
     space = Space(dim=args.dim, seed=args.seed)
     compressor = SceneCompressor(space)
     started = time.perf_counter()
-    symbols = compressor.fold_formula(text)
+    symbols = compressor.fold_formula(DEMO_FORMULAS)
     expander = SceneExpander(vocabulary=compressor.vocabulary)
     unfoldings = [expander.unfold(symbol) for symbol in symbols.values()]
     elapsed = time.perf_counter() - started
-    if getattr(args, "json", False):
-        print(json.dumps([_unfolding_json(u) for u in unfoldings], ensure_ascii=False))
-    else:
-        for unfolding in unfoldings:
-            _print_unfolding(unfolding, args.level)
-        exact = sum(u.exact for u in unfoldings)
-        print(
-            f"{exact} of {len(unfoldings)} symbols unfolded exactly "
-            f"(dim {space.dim}, {elapsed * 1000:.1f} ms)"
-        )
-    return 0 if all(u.exact for u in unfoldings) else 1
+    _show_unfoldings(unfoldings, args)
+    exact = sum(u.exact for u in unfoldings)
+    print(
+        f"{exact} of {len(unfoldings)} symbols unfolded exactly "
+        f"(dim {space.dim}, {elapsed * 1000:.1f} ms)"
+    )
+    return 0 if exact == len(unfoldings) else 1
 
 
-def _command_fold(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _open_store(args: argparse.Namespace, create: bool = False, space=None):
+    from scenefold.lexicon import Lexicon
+
+    return Lexicon(args.store, space, create=create)
+
+
+def _read_formula(args: argparse.Namespace, parser: argparse.ArgumentParser) -> str:
     if args.file and args.formula:
         parser.error("give formula text or --file, not both")
     if args.file:
         if args.file == "-":
-            text = sys.stdin.read()
+            return sys.stdin.read()
+        return Path(args.file).read_text(encoding="utf-8")
+    if args.formula:
+        return args.formula
+    parser.error('fold needs formula text, e.g. scenefold fold "a = b * c"')
+    return ""
+
+
+def _command_fold(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from scenefold.formula import parse
+    from scenefold.lexicon import default_store_path
+    from scenefold.vocabulary import Vocabulary
+
+    text = _read_formula(args, parser)
+    store_path = Path(args.store) if args.store else default_store_path()
+    lexicon = _open_store(args, create=args.save) if (
+        args.save or store_path.exists()
+    ) else None
+    space = lexicon.space if lexicon is not None else Space()
+    vocabulary = Vocabulary(space)
+    known: set[str] = set()
+    if lexicon is not None:
+        known = set(lexicon.names(top_only=False))
+    scenes = parse(text, known=known)
+    for scene in scenes.values():
+        for name in scene.refs() - scenes.keys():
+            if lexicon is not None and name not in vocabulary:
+                stored = lexicon.get(name)
+                vocabulary.add_symbol(stored.symbol, lexicon.scene(name))
+                vocabulary.add_labels(
+                    x.label
+                    for x in _fillers_of(lexicon.scene(name))
+                    if hasattr(x, "label")
+                )
+    compressor = SceneCompressor(space, vocabulary)
+    folded = {}
+    for name in _order(scenes):
+        folded[name] = compressor.fold_pieces(scenes[name])
+    expander = SceneExpander(vocabulary=vocabulary)
+    unfoldings = [expander.unfold(pieces[-1][0]) for pieces in folded.values()]
+    _show_unfoldings(unfoldings, args)
+    if args.save and lexicon is not None:
+        rows = []
+        for name, pieces in folded.items():
+            rows.extend((symbol, scene, False) for symbol, scene in pieces[:-1])
+            rows.append((pieces[-1][0], scenes[name], True))
+        lexicon.write(rows, "user")
+        if not args.json:
+            print(f"saved {len(folded)} symbols to {lexicon.path}")
+    return 0 if all(u.exact for u in unfoldings) else 1
+
+
+def _order(scenes: dict) -> list[str]:
+    from scenefold.formula import topological_order
+
+    return topological_order(scenes)
+
+
+def _fillers_of(scene):
+    from scenefold.scene import Bind, Seq
+
+    for item in scene.items():
+        if isinstance(item, Bind):
+            yield item.filler
+        elif isinstance(item, Seq):
+            yield from item.items
         else:
-            with open(args.file, encoding="utf-8") as handle:
-                text = handle.read()
-    elif args.formula:
-        text = args.formula
-    else:
-        parser.error('fold needs formula text, e.g. scenefold fold "a = b * c"')
-    return _fold_and_show(text, args)
+            yield item
+
+
+class _ProgressLine:
+    """A progress line on standard error, redrawn in place on a terminal."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.started = time.perf_counter()
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.perf_counter()
+        if not self.tty and now - self.last < 5 and done < total:
+            return
+        self.last = now
+        elapsed = now - self.started
+        share = done / total if total else 1.0
+        width = 30
+        bar = "#" * int(width * min(share, 1.0))
+        line = (
+            f"{self.what} [{bar:<{width}}] {done}/{total} "
+            f"{share:6.1%} {elapsed:6.1f} s"
+        )
+        end = "\r" if self.tty and done < total else "\n"
+        print(line, end=end, file=sys.stderr, flush=True)
+
+
+def _command_build(args: argparse.Namespace) -> int:
+    from scenefold.build import build_wordnet
+
+    if args.batch_size < 1:
+        print("scenefold: --batch-size must be at least 1", file=sys.stderr)
+        return 2
+    space = Space(dim=args.dim, seed=args.seed)
+    with _open_store(args, create=True, space=None) as lexicon:
+        if lexicon.space != space and len(lexicon) == 0:
+            lexicon.close()
+            raise ScenefoldError(
+                f"{lexicon.path} was created for {lexicon.space!r}; remove it to build "
+                f"with {space!r}"
+            )
+        print(f"building wordnet into {lexicon.path} ({lexicon.space!r})")
+        report = build_wordnet(
+            lexicon,
+            args.wordnet,
+            args.nrc,
+            emotions=not args.no_nrc,
+            batch_size=args.batch_size,
+            limit=args.limit,
+            progress=_ProgressLine("build"),
+        )
+        print(
+            f"read {report.read} synsets, folded {report.folded} "
+            f"({report.skipped} already stored), split {report.split} into "
+            f"{report.parts} parts, {report.problem_count} malformed lines, "
+            f"{report.seconds:.1f} s ({report.rate:.0f} synsets/s)"
+        )
+        for problem in report.problems[:10]:
+            print(f"  {problem}")
+    return 0
+
+
+def _command_unfold(args: argparse.Namespace) -> int:
+    with _open_store(args) as lexicon:
+        if args.concept in lexicon:
+            names = [args.concept]
+        else:
+            names = lexicon.senses(args.concept)[: args.senses]
+        if not names:
+            nearest = lexicon.nearest_words(args.concept)
+            hint = f"; nearest: {', '.join(nearest)}" if nearest else ""
+            print(f"scenefold: {args.concept!r} not found in {lexicon.path}{hint}",
+                  file=sys.stderr)
+            return 1
+        expander = SceneExpander(vocabulary=lexicon.vocabulary())
+        unfoldings = [
+            expander.unfold(name, register=args.register, depth=args.depth)
+            for name in names
+        ]
+        if not args.json and len(names) > 1:
+            print(f"{args.concept}: {len(names)} senses")
+        _show_unfoldings(unfoldings, args)
+    return 0 if all(u.exact for u in unfoldings) else 1
+
+
+def _command_eval(args: argparse.Namespace) -> int:
+    from scenefold.build import evaluate
+
+    if args.sample is not None and args.sample < 1:
+        print("scenefold: --sample must be at least 1", file=sys.stderr)
+        return 2
+    with _open_store(args) as lexicon:
+        report = evaluate(
+            lexicon, sample=args.sample, seed=args.seed, progress=_ProgressLine("eval")
+        )
+    if args.json:
+        print(json.dumps(report.to_json(), ensure_ascii=False))
+        return 0
+    print(
+        f"unfolded {report.evaluated} symbols: {report.equal} reconstructed exactly "
+        f"({report.exact_share:.4%}), mean smallest margin {report.mean_margin:.3f}, "
+        f"{report.rate:.0f} symbols/s ({report.seconds:.1f} s)"
+    )
+    for cause, count in report.failures.most_common():
+        print(f"  {cause}: {count} (e.g. {report.examples[cause]})")
+    return 0
 
 
 def _command_info(args: argparse.Namespace) -> int:
-    space = Space(dim=args.dim, seed=args.seed)
+    from scenefold.lexicon import default_store_path
+
+    space = Space()
     gate = FlowGate(space)
     print(f"scenefold {__version__}")
     print(f"popcount kernel: {simd_level()}")
     print(f"threads: {get_num_threads()}")
-    print(f"space: {space!r}")
     print(
-        f"capacity: {gate.capacity} items per vector over {DESIGN_CODEBOOK_SIZE} "
-        f"candidates at target error {gate.target_error}"
+        f"capacity: {gate.capacity} items per vector of dim {space.dim} over "
+        f"{DESIGN_CODEBOOK_SIZE} candidates at target error {gate.target_error}"
     )
+    path = Path(args.store) if args.store else default_store_path()
+    if not path.exists():
+        print(f"store: {path} (not built yet; run 'scenefold build wordnet')")
+        return 0
+    with _open_store(args) as lexicon:
+        print(f"store: {lexicon.path} ({lexicon.space!r})")
+        print(f"symbols: {len(lexicon)}")
+        state = lexicon.import_state("wordnet")
+        if state is not None:
+            print(f"wordnet import: {state['state']}, {state['done']} synsets")
     return 0
 
 
@@ -176,13 +445,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    commands = {
+        "demo": lambda: _command_demo(args),
+        "fold": lambda: _command_fold(args, parser),
+        "build": lambda: _command_build(args),
+        "unfold": lambda: _command_unfold(args),
+        "eval": lambda: _command_eval(args),
+        "info": lambda: _command_info(args),
+    }
     try:
-        if args.command == "demo":
-            return _fold_and_show(DEMO_FORMULAS, args)
-        if args.command == "fold":
-            return _command_fold(args, parser)
-        if args.command == "info":
-            return _command_info(args)
+        return commands[args.command]()
     except FormulaError as error:
         print(f"scenefold: invalid formula: {error}", file=sys.stderr)
         return 2
@@ -192,8 +464,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("scenefold: interrupted", file=sys.stderr)
         return 130
-    parser.error(f"unknown command {args.command!r}")
-    return 2
 
 
 if __name__ == "__main__":

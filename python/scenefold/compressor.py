@@ -130,19 +130,30 @@ class SceneCompressor:
         raises ``CapacityError`` instead. Every sub-scene the scene refers to must be
         folded already.
         """
+        return self.fold_pieces(scene, split=split)[-1][0]
+
+    def fold_pieces(
+        self, scene: Scene, *, split: bool = True
+    ) -> list[tuple[Symbol, Scene]]:
+        """Fold a scene like :meth:`fold`; return every symbol folded, with the scene
+        each one encodes, the scene's own symbol last.
+
+        A scene within capacity gives one pair. A split scene gives its parts first,
+        then the symbols that refer to them in the register ``"#parts"``.
+        """
         self._check_refs(scene)
-        if not self.gate.fits(scene):
-            if not split:
-                raise CapacityError(
-                    f"scene {scene.name!r} has more items than one vector of dim "
-                    f"{self.space.dim} holds ({self.gate.capacity}); fold it with "
-                    "split=True or use a larger dim"
-                )
-            pieces = self.gate.split(scene)
-            for piece in pieces[:-1]:
-                self._fold_one(piece)
-            return self._fold_one(pieces[-1], original=scene)
-        return self._fold_one(scene)
+        if self.gate.fits(scene):
+            return [(self._fold_one(scene), scene)]
+        if not split:
+            raise CapacityError(
+                f"scene {scene.name!r} has more items than one vector of dim "
+                f"{self.space.dim} holds ({self.gate.capacity}); fold it with "
+                "split=True or use a larger dim"
+            )
+        pieces = self.gate.split(scene)
+        folded = [(self._fold_one(piece), piece) for piece in pieces[:-1]]
+        folded.append((self._fold_one(pieces[-1], original=scene), pieces[-1]))
+        return folded
 
     def fold_many(self, scenes: Iterable[Scene]) -> dict[str, Symbol]:
         """Fold scenes that may refer to each other, sub-scenes first."""

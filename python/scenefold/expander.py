@@ -33,6 +33,16 @@ _UNIT = 16
 #: Most items one slot yields when no metacode gives its count.
 _BLIND_SLOT_LIMIT = 32
 
+# A term of a majority bundle of K terms has similarity about sqrt(2 / (pi K)) with
+# the symbol, so its z-score on a prefix of B bits is about sqrt(2 B / (pi K)): at
+# least 7 for K <= 13 on 1024 bits and for K <= 6 on 512 bits, far above the few
+# sigma that random rows reach. Larger bundles are searched exhaustively, and a
+# missed term is caught by re-folding.
+_PREFILTER_MAX_TERMS = 13
+_SHORT_PREFIX_MAX_TERMS = 6
+_PREFILTER_MIN_ROWS = 4096
+_PREFILTER_EXTRA = 64
+
 
 @dataclass(frozen=True)
 class Found:
@@ -278,7 +288,7 @@ class SceneExpander:
         scene = Scene(parent.name, {k: frozenset(v) for k, v in registers.items()})
         metacode = parent.metacode
         if metacode is not None and not reasons:
-            if tuple(sorted(x.name for x in parent.scene.refs())) != metacode.parts:
+            if tuple(sorted(parent.scene.refs())) != metacode.parts:
                 reasons.append("the decoded parts differ from the metacode's parts")
             elif formula_checksum(to_formula(scene)) != metacode.checksum:
                 reasons.append(
@@ -335,8 +345,14 @@ class SceneExpander:
         books: list[Codebook],
         queries: np.ndarray,
         excluded: frozenset[str],
+        prefilter: bool = False,
+        prefix_bits: int = 1024,
     ) -> list[list[tuple[str, float]]]:
-        """Rank candidates for every slot, one batched search per codebook."""
+        """Rank candidates for every slot, one batched search per codebook.
+
+        With ``prefilter``, bit queries against large codebooks compare whole vectors
+        only for a shortlist found on the first 1024 bits.
+        """
         groups: dict[int, list[int]] = defaultdict(list)
         for i, book in enumerate(books):
             groups[id(book)].append(i)
@@ -348,7 +364,12 @@ class SceneExpander:
             labels = self.vocabulary.codebook_labels(book)
             wanted = max((slots[i].count or _BLIND_SLOT_LIMIT) for i in members)
             k = min(len(book), wanted + 1 + len(excluded))
-            scores, rows = book.search(np.ascontiguousarray(queries[members]), k)
+            candidates = None
+            if prefilter and len(book) > _PREFILTER_MIN_ROWS:
+                candidates = k + _PREFILTER_EXTRA
+            scores, rows = book.search(
+                np.ascontiguousarray(queries[members]), k, candidates, prefix_bits
+            )
             for j, i in enumerate(members):
                 ranking[i] = [
                     (labels[r], round(float(v), 12))
@@ -370,9 +391,9 @@ class SceneExpander:
         space = self.space
         if not slots:
             return {}, [], 1, []
-        if len(self.vocabulary.items) == 0:
-            return {}, [], 1, ["the vocabulary is empty"]
         books = self._books(slots, typed)
+        if all(len(book) == 0 for book in books):
+            return {}, [], 1, ["the vocabulary has no candidates for these slots"]
         keys = np.stack(
             [
                 space.bind(
@@ -395,7 +416,9 @@ class SceneExpander:
         queries = space.bind_permuted(
             np.zeros_like(keys), space.bind(keys, bits), [-s for s in shifts]
         )
-        ranking = self._search(slots, books, queries, excluded)
+        prefilter = n_terms is not None and n_terms <= _PREFILTER_MAX_TERMS
+        prefix_bits = 512 if n_terms is not None and n_terms <= _SHORT_PREFIX_MAX_TERMS else 1024
+        ranking = self._search(slots, books, queries, excluded, prefilter, prefix_bits)
         chosen = self._choose(slots, ranking, thresholds, root)
         rounds = 1
         if self._refolds(slots, chosen, bits):

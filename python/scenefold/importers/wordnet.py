@@ -773,8 +773,12 @@ class SynsetSceneBuilder:
         registers: dict[str, frozenset[Item]] = {
             "main": frozenset([atom(lemma.lower()) for lemma in synset.lemmas]),
         }
+        # A lexical pointer between two lemmas of one synset becomes a synset-level
+        # relation to itself; it says nothing at this level and is left out.
         logic: list[Item] = [
-            pair(relation, target) for relation, target in synset.relations
+            pair(relation, target)
+            for relation, target in synset.relations
+            if target != synset.name
         ]
         logic.append(pair("lexname", synset.lexname))
         registers["logic"] = frozenset(logic)

@@ -97,12 +97,19 @@ impl Codebook {
         Ok(Queries::Bits { data: rows.as_slice().to_vec(), batched: rows.batched })
     }
 
-    fn run_search(&self, py: Python<'_>, queries: &Queries, k: usize, candidates: Option<usize>) -> PyResult<Matches> {
+    fn run_search(
+        &self,
+        py: Python<'_>,
+        queries: &Queries,
+        k: usize,
+        candidates: Option<usize>,
+        prefix_words: usize,
+    ) -> PyResult<Matches> {
         let core = &self.core;
         let n_words = self.space.core.n_words();
         let dim = self.space.core.dim();
         let found = threads::run(py, || match (queries, candidates) {
-            (Queries::Bits { data, .. }, Some(c)) => core.search_prefiltered(data, k, c),
+            (Queries::Bits { data, .. }, Some(c)) => core.search_prefiltered(data, k, c, prefix_words),
             (Queries::Bits { data, .. }, None) => BitQueries::new(data, n_words).and_then(|s| core.search(&s, k)),
             (Queries::Counts { data, .. }, _) => CountQueries::new(data, dim).and_then(|s| core.search(&s, k)),
         })?;
@@ -206,16 +213,26 @@ impl Codebook {
     /// length ``dim`` or ``(n, dim)``, or an :class:`Accumulator`. Scores are bipolar
     /// cosines, best first; missing entries are ``-inf`` with index ``-1``. With
     /// ``candidates``, bit queries compare whole vectors only for the ``candidates``
-    /// rows nearest on the first 1024 bits: exact for matches of similarity well
-    /// above 0.14, approximate below; count queries always scan every row.
-    #[pyo3(signature = (queries, k = 10, candidates = None))]
-    fn search<'py>(&self, queries: &Bound<'py, PyAny>, k: i64, candidates: Option<usize>) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    /// rows nearest on the first ``prefix_bits`` bits (1024 or 512): exact for matches
+    /// whose z-score on the prefix, ``similarity * sqrt(prefix_bits)``, is well above
+    /// 5, approximate below. Count queries always scan every row.
+    #[pyo3(signature = (queries, k = 10, candidates = None, prefix_bits = 1024))]
+    fn search<'py>(
+        &self,
+        queries: &Bound<'py, PyAny>,
+        k: i64,
+        candidates: Option<usize>,
+        prefix_bits: usize,
+    ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let py = queries.py();
         let k = usize::try_from(k).ok().filter(|&k| k > 0).ok_or_else(|| {
             raise(py, "InvalidArgumentError", format!("k must be at least 1, got {k}"))
         })?;
         let parsed = self.queries(queries)?;
-        let found = self.run_search(py, &parsed, k, candidates)?;
+        if prefix_bits != 512 && prefix_bits != 1024 {
+            return Err(raise(py, "InvalidArgumentError", format!("prefix_bits must be 512 or 1024, got {prefix_bits}")));
+        }
+        let found = self.run_search(py, &parsed, k, candidates, prefix_bits / 64)?;
         if parsed.batched() {
             let n = found.scores.len() / k;
             let scores = Array2::from_shape_vec((n, k), found.scores).map_err(|e| raise(py, "ShapeError", e.to_string()))?;
