@@ -8,6 +8,7 @@ use scenefold_core::search::{BitQueries, CountQueries, Matches};
 use scenefold_core::{stats, Codebook as CoreCodebook};
 
 use crate::arrays;
+use crate::convert;
 use crate::errors::{raise, IntoPyResult};
 use crate::space::{shaped, Accumulator, Space};
 use crate::threads;
@@ -139,7 +140,12 @@ impl Codebook {
 impl Codebook {
     #[new]
     #[pyo3(signature = (space, labels, vectors = None))]
-    fn new(py: Python<'_>, space: PyRef<'_, Space>, labels: Vec<String>, vectors: Option<&Bound<'_, PyAny>>) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        space: PyRef<'_, Space>,
+        #[pyo3(from_py_with = convert::labels_arg)] labels: Vec<String>,
+        vectors: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
         let mut book = Self { core: CoreCodebook::new(space.core), space: space.clone() };
         book.append(py, labels, vectors)?;
         Ok(book)
@@ -179,7 +185,12 @@ impl Codebook {
     ///
     /// Nothing is appended when a label is already present or repeated.
     #[pyo3(signature = (labels, vectors = None))]
-    fn append(&mut self, py: Python<'_>, labels: Vec<String>, vectors: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+    fn append(
+        &mut self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = convert::labels_arg)] labels: Vec<String>,
+        vectors: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<()> {
         match vectors {
             Some(v) => {
                 let rows = arrays::bits(v, "vectors", self.space.core.n_words())?;
@@ -197,13 +208,21 @@ impl Codebook {
     }
 
     /// Return the row of ``label``; raises ``UnknownLabelError`` when it is absent.
-    fn index(&self, py: Python<'_>, label: &str) -> PyResult<usize> {
-        self.core.index_of(label).py(py)
+    fn index(
+        &self,
+        py: Python<'_>,
+        #[pyo3(from_py_with = convert::label_arg)] label: String,
+    ) -> PyResult<usize> {
+        self.core.index_of(&label).py(py)
     }
 
     /// Return a copy of the vector of ``label``.
-    fn get<'py>(&self, py: Python<'py>, label: &str) -> PyResult<Bound<'py, PyArray1<u64>>> {
-        let i = self.core.index_of(label).py(py)?;
+    fn get<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = convert::label_arg)] label: String,
+    ) -> PyResult<Bound<'py, PyArray1<u64>>> {
+        let i = self.core.index_of(&label).py(py)?;
         Ok(PyArray1::from_slice(py, self.core.row(i)))
     }
 
@@ -220,9 +239,9 @@ impl Codebook {
     fn search<'py>(
         &self,
         queries: &Bound<'py, PyAny>,
-        k: i64,
-        candidates: Option<usize>,
-        prefix_bits: usize,
+        #[pyo3(from_py_with = convert::i64_arg)] k: i64,
+        #[pyo3(from_py_with = convert::opt_usize_arg)] candidates: Option<usize>,
+        #[pyo3(from_py_with = convert::usize_arg)] prefix_bits: usize,
     ) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
         let py = queries.py();
         let k = usize::try_from(k).ok().filter(|&k| k > 0).ok_or_else(|| {
@@ -266,8 +285,8 @@ impl Codebook {
         &self,
         query: &Bound<'_, PyAny>,
         alpha: f64,
-        min_count: usize,
-        max_count: Option<usize>,
+        #[pyo3(from_py_with = convert::usize_arg)] min_count: usize,
+        #[pyo3(from_py_with = convert::opt_usize_arg)] max_count: Option<usize>,
     ) -> PyResult<Vec<Anchor>> {
         let py = query.py();
         let parsed = self.queries(query)?;

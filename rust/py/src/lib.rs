@@ -7,14 +7,18 @@ use pyo3::prelude::*;
 
 mod arrays;
 mod codebook;
+mod convert;
 mod errors;
 mod space;
 mod threads;
 
 /// Return the PRNG seed of ``label`` in a space with ``seed``.
 #[pyfunction]
-fn label_seed(seed: u64, label: &str) -> u64 {
-    scenefold_core::hash::label_seed(seed, label)
+fn label_seed(
+    #[pyo3(from_py_with = convert::u64_arg)] seed: u64,
+    #[pyo3(from_py_with = convert::label_arg)] label: String,
+) -> u64 {
+    scenefold_core::hash::label_seed(seed, &label)
 }
 
 /// Return ``z`` whose upper-tail probability under the standard normal is ``p``.

@@ -7,6 +7,7 @@ use pyo3::types::PyAny;
 use scenefold_core::{accumulator, vector, Accumulator as CoreAccumulator, Space as CoreSpace};
 
 use crate::arrays;
+use crate::convert;
 use crate::errors::{raise, IntoPyResult};
 
 /// Returns `data` as a 1-D array when `batched` is false, else as `(n, width)`.
@@ -75,7 +76,12 @@ impl Space {
 impl Space {
     #[new]
     #[pyo3(signature = (model = "bsc", dim = 8192, seed = 0))]
-    fn new(py: Python<'_>, model: &str, dim: i64, seed: u64) -> PyResult<Self> {
+    fn new(
+        py: Python<'_>,
+        model: &str,
+        #[pyo3(from_py_with = convert::i64_arg)] dim: i64,
+        #[pyo3(from_py_with = convert::u64_arg)] seed: u64,
+    ) -> PyResult<Self> {
         if model != "bsc" {
             return Err(raise(
                 py,
@@ -118,25 +124,42 @@ impl Space {
     }
 
     /// Return the atom of ``label``, derived from the seed and the NFC-normalised label.
-    fn atom<'py>(&self, py: Python<'py>, label: &str) -> Bound<'py, PyArray1<u64>> {
-        PyArray1::from_vec(py, self.core.atom(label))
+    fn atom<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = convert::label_arg)] label: String,
+    ) -> Bound<'py, PyArray1<u64>> {
+        PyArray1::from_vec(py, self.core.atom(&label))
     }
 
     /// Return the atoms of ``labels`` as an ``(n, n_words)`` array.
-    fn atoms<'py>(&self, py: Python<'py>, labels: Vec<String>) -> PyResult<Bound<'py, PyAny>> {
+    fn atoms<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = convert::labels_arg)] labels: Vec<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let core = self.core;
         let data = crate::threads::run(py, || core.atoms(&labels))?;
         shaped(py, data, true, core.n_words())
     }
 
     /// Return ``n`` random vectors of the numbered stream ``seed`` as ``(n, n_words)``.
-    fn random<'py>(&self, py: Python<'py>, n: usize, seed: u64) -> PyResult<Bound<'py, PyAny>> {
+    fn random<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = convert::usize_arg)] n: usize,
+        #[pyo3(from_py_with = convert::u64_arg)] seed: u64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         shaped(py, self.core.random(n, seed), true, self.core.n_words())
     }
 
     /// Return a zero vector, or ``n`` of them as ``(n, n_words)``.
     #[pyo3(signature = (n = None))]
-    fn zeros<'py>(&self, py: Python<'py>, n: Option<usize>) -> PyResult<Bound<'py, PyAny>> {
+    fn zeros<'py>(
+        &self,
+        py: Python<'py>,
+        #[pyo3(from_py_with = convert::opt_usize_arg)] n: Option<usize>,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let w = self.core.n_words();
         shaped(py, vec![0u64; n.unwrap_or(1) * w], n.is_some(), w)
     }
@@ -163,7 +186,11 @@ impl Space {
 
     /// Rotate ``x`` cyclically by ``k`` bits: bit ``i`` moves to ``(i + k) % dim``.
     #[pyo3(signature = (x, k = 1))]
-    fn permute<'py>(&self, x: &Bound<'py, PyAny>, k: i64) -> PyResult<Bound<'py, PyAny>> {
+    fn permute<'py>(
+        &self,
+        x: &Bound<'py, PyAny>,
+        #[pyo3(from_py_with = convert::i64_arg)] k: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let n_words = self.core.n_words();
         let rows = arrays::bits(x, "x", n_words)?;
         let mut out = vec![0u64; rows.as_slice().len()];
@@ -181,7 +208,7 @@ impl Space {
         &self,
         a: &Bound<'py, PyAny>,
         b: &Bound<'py, PyAny>,
-        shifts: Vec<i64>,
+        #[pyo3(from_py_with = convert::i64_list_arg)] shifts: Vec<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = a.py();
         let n_words = self.core.n_words();
@@ -210,7 +237,7 @@ impl Space {
         &self,
         counts: &Bound<'py, PyAny>,
         keys: &Bound<'py, PyAny>,
-        shifts: Vec<i64>,
+        #[pyo3(from_py_with = convert::i64_list_arg)] shifts: Vec<i64>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let py = counts.py();
         let dim = self.core.dim();
@@ -235,8 +262,15 @@ impl Space {
 
     /// Undo :meth:`permute` by ``k``.
     #[pyo3(signature = (x, k = 1))]
-    fn inverse_permute<'py>(&self, x: &Bound<'py, PyAny>, k: i64) -> PyResult<Bound<'py, PyAny>> {
-        self.permute(x, -k)
+    fn inverse_permute<'py>(
+        &self,
+        x: &Bound<'py, PyAny>,
+        #[pyo3(from_py_with = convert::i64_arg)] k: i64,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let k = k.checked_neg().ok_or_else(|| {
+            raise(x.py(), "InvalidArgumentError", format!("cannot invert a rotation by {k}"))
+        })?;
+        self.permute(x, k)
     }
 
     /// Return the number of differing bits; an ``int64`` array for batches.
@@ -262,7 +296,7 @@ impl Space {
     fn bundle<'py>(
         &self,
         vectors: &Bound<'py, PyAny>,
-        weights: Option<Vec<i64>>,
+        #[pyo3(from_py_with = convert::opt_i64_list_arg)] weights: Option<Vec<i64>>,
     ) -> PyResult<Bound<'py, PyArray1<u64>>> {
         let py = vectors.py();
         let mut acc = Accumulator::new(self.clone());
@@ -348,21 +382,33 @@ impl Accumulator {
 
     /// Add ``x`` (one vector, or every row of a batch) times ``weight``.
     #[pyo3(signature = (x, weight = 1))]
-    fn add(&mut self, x: &Bound<'_, PyAny>, weight: i64) -> PyResult<()> {
+    fn add(
+        &mut self,
+        x: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = convert::i64_arg)] weight: i64,
+    ) -> PyResult<()> {
         let n = arrays::bits(x, "x", self.space.core.n_words())?.n_rows;
         self.add_rows(x, Some(vec![weight; n]), 1)
     }
 
     /// Subtract ``x`` times ``weight``; exactly undoes :meth:`add` with the same arguments.
     #[pyo3(signature = (x, weight = 1))]
-    fn subtract(&mut self, x: &Bound<'_, PyAny>, weight: i64) -> PyResult<()> {
+    fn subtract(
+        &mut self,
+        x: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = convert::i64_arg)] weight: i64,
+    ) -> PyResult<()> {
         let n = arrays::bits(x, "x", self.space.core.n_words())?.n_rows;
         self.add_rows(x, Some(vec![weight; n]), -1)
     }
 
     /// Add every row of ``vectors`` with its weight from ``weights`` (default 1).
     #[pyo3(signature = (vectors, weights = None))]
-    fn add_many(&mut self, vectors: &Bound<'_, PyAny>, weights: Option<Vec<i64>>) -> PyResult<()> {
+    fn add_many(
+        &mut self,
+        vectors: &Bound<'_, PyAny>,
+        #[pyo3(from_py_with = convert::opt_i64_list_arg)] weights: Option<Vec<i64>>,
+    ) -> PyResult<()> {
         self.add_rows(vectors, weights, 1)
     }
 

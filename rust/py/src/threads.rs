@@ -45,7 +45,10 @@ pub fn run<T: Send, F: FnOnce() -> T + Send>(py: Python<'_>, f: F) -> PyResult<T
 
 /// Sets the number of scan threads; 0 means one per core.
 #[pyfunction]
-pub fn set_num_threads(py: Python<'_>, n: usize) -> PyResult<()> {
+pub fn set_num_threads(
+    py: Python<'_>,
+    #[pyo3(from_py_with = crate::convert::usize_arg)] n: usize,
+) -> PyResult<()> {
     let pool = Arc::new(build(n).map_err(|e| raise(py, "InvalidArgumentError", e))?);
     let mut guard = POOL.write().map_err(|_| raise(py, "ScenefoldError", "thread pool lock poisoned"))?;
     *guard = Some(pool);
