@@ -16,7 +16,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scenefold.compressor import SceneCompressor, scene_terms
+from scenefold.compressor import SceneCompressor, slot_rows
 from scenefold.expander import SceneExpander
 from scenefold.importers import (
     ImportProblem,
@@ -146,9 +146,7 @@ def build_wordnet(
             batch.append((symbol, encoded, False))
         batch.append((pieces[-1][0], scene, True))
         for _, encoded in pieces:
-            for term in scene_terms(encoded):
-                label = compressor.vocabulary.row_label(term.filler)
-                slots.add((term.register, term.key, label))
+            slots.update(slot_rows(encoded))
         for lemma in synset.lemmas:
             word = lemma.lower()
             senses.append((word, synset.name, _sense_rank(synset.name, word)))

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from scenefold import __version__
 from scenefold._core import Space, get_num_threads, simd_level
-from scenefold.compressor import SceneCompressor
+from scenefold.compressor import SceneCompressor, slot_rows
 from scenefold.errors import FormulaError, ScenefoldError
 from scenefold.expander import SceneExpander, Unfolding
 from scenefold.flowgate import DESIGN_CODEBOOK_SIZE, FlowGate
@@ -92,10 +92,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     build.add_argument("--limit", type=int, help="fold at most this many synsets")
     build.add_argument(
-        "--dim", type=int, default=8192, help="bits per vector of a new store (8192)"
+        "--dim",
+        type=int,
+        help="bits per vector of a new store, a multiple of 64 (8192); an existing "
+        "store keeps its own",
     )
     build.add_argument(
-        "--seed", type=int, default=0, help="atom seed of a new store (0)"
+        "--seed", type=int, help="atom seed of a new store (0); an existing store keeps its own"
     )
     _store_argument(build)
 
@@ -285,7 +288,11 @@ def _command_fold(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
         for name, pieces in folded.items():
             rows.extend((symbol, scene, False) for symbol, scene in pieces[:-1])
             rows.append((pieces[-1][0], scenes[name], True))
-        lexicon.write(rows, "user")
+        slots = set()
+        for pieces in folded.values():
+            for _, encoded in pieces:
+                slots.update(slot_rows(encoded))
+        lexicon.write(rows, "user", slots=sorted(slots))
         if not args.json:
             print(f"saved {len(folded)} symbols to {lexicon.path}")
     return 0 if all(u.exact for u in unfoldings) else 1
@@ -341,14 +348,13 @@ def _command_build(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         print("scenefold: --batch-size must be at least 1", file=sys.stderr)
         return 2
-    space = Space(dim=args.dim, seed=args.seed)
-    with _open_store(args, create=True, space=None) as lexicon:
-        if lexicon.space != space and len(lexicon) == 0:
-            lexicon.close()
-            raise ScenefoldError(
-                f"{lexicon.path} was created for {lexicon.space!r}; remove it to build "
-                f"with {space!r}"
-            )
+    space = None
+    if args.dim is not None or args.seed is not None:
+        space = Space(
+            dim=8192 if args.dim is None else args.dim,
+            seed=0 if args.seed is None else args.seed,
+        )
+    with _open_store(args, create=True, space=space) as lexicon:
         print(f"building wordnet into {lexicon.path} ({lexicon.space!r})")
         report = build_wordnet(
             lexicon,

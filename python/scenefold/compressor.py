@@ -29,7 +29,7 @@ from scenefold._core import Space
 from scenefold.errors import CapacityError, UnknownSymbolError
 from scenefold.flowgate import FlowGate
 from scenefold.formula import parse, to_formula, topological_order
-from scenefold.scene import Atom, Bind, Ref, Scene, Seq
+from scenefold.scene import Atom, Bind, Ref, Scene, Seq, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol, formula_checksum
 from scenefold.vocabulary import Vocabulary, seq_key
 
@@ -49,7 +49,7 @@ def scene_terms(scene: Scene) -> list[Term]:
     terms: list[Term] = []
     for register, items in scene.registers.items():
         sequence = 0
-        for item in sorted(items, key=repr):
+        for item in sorted(items, key=item_sort_key):
             if isinstance(item, (Atom, Ref)):
                 terms.append(Term(register, "", 0, item))
             elif isinstance(item, Bind):
@@ -59,6 +59,15 @@ def scene_terms(scene: Scene) -> list[Term]:
                     terms.append(Term(register, seq_key(sequence, position), 1, filler))
                 sequence += 1
     return terms
+
+
+def slot_rows(scene: Scene) -> set[tuple[str, str, str]]:
+    """Return the ``(register, slot key, row label)`` candidates a folded scene holds."""
+    from scenefold.vocabulary import Vocabulary
+
+    return {
+        (t.register, t.key, Vocabulary.row_label(t.filler)) for t in scene_terms(scene)
+    }
 
 
 def term_vectors(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
@@ -207,7 +216,7 @@ class SceneCompressor:
         sequences = {
             register: tuple(
                 len(item.items)
-                for item in sorted(items, key=repr)
+                for item in sorted(items, key=item_sort_key)
                 if isinstance(item, Seq)
             )
             for register, items in scene.registers.items()

@@ -23,7 +23,7 @@ from scenefold._core import Codebook, Space
 from scenefold.compressor import Term, bundle_bits, term_vectors
 from scenefold.errors import InvalidArgumentError
 from scenefold.formula import to_formula
-from scenefold.scene import Atom, Bind, Item, Ref, Scene, Seq
+from scenefold.scene import Atom, Bind, Item, Ref, Scene, Seq, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol, formula_checksum
 from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
 
@@ -269,7 +269,7 @@ class SceneExpander:
         found = [f for f in parent.found if f.register != PARTS_REGISTER]
         reasons = list(parent.reasons)
         rounds = parent.rounds
-        for ref in sorted(parent.scene.registers[PARTS_REGISTER], key=repr):
+        for ref in sorted(parent.scene.registers[PARTS_REGISTER], key=item_sort_key):
             if not isinstance(ref, Ref) or ref.name not in self.vocabulary:
                 reasons.append(f"part {ref!r} is not a known symbol")
                 continue

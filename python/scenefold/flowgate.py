@@ -24,7 +24,7 @@ import numpy as np
 
 from scenefold._core import Space
 from scenefold.errors import CapacityError, InvalidArgumentError
-from scenefold.scene import Item, Ref, Scene, Seq
+from scenefold.scene import Item, Ref, Scene, Seq, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Symbol
 
 #: Candidate count the capacity is sized for unless a vocabulary is larger: a scene
@@ -187,7 +187,7 @@ class FlowGate:
         parts: list[dict[str, set[Item]]] = [{}]
         used = 0
         for register, items in scene.registers.items():
-            for item in sorted(items, key=repr):
+            for item in sorted(items, key=item_sort_key):
                 terms = item_terms(item)
                 if terms > self.capacity:
                     raise CapacityError(

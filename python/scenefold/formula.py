@@ -49,6 +49,7 @@ import unicodedata
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import Enum
+from functools import lru_cache
 
 from .errors import (
     CyclicDefinitionError,
@@ -101,6 +102,7 @@ _STRUCTURE_AS_FILLER = (
 # --- names ------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1 << 16)
 def _find_forbidden_character(label: str) -> str | None:
     for char in label:
         if unicodedata.category(char) in _FORBIDDEN_CATEGORIES:
@@ -114,6 +116,7 @@ def _needs_quotes(label: str) -> bool:
     return any(char.isspace() or char in RESERVED_CHARACTERS for char in label)
 
 
+@lru_cache(maxsize=1 << 16)
 def _format_label(label: str) -> str:
     """Return ``label`` as formula text, quoted only if a bare label cannot spell it."""
     if not _needs_quotes(label):

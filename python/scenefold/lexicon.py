@@ -24,14 +24,19 @@ from pathlib import Path
 import numpy as np
 
 from scenefold._core import Codebook, Space
-from scenefold.errors import FormatError, SpaceMismatchError, UnknownSymbolError
+from scenefold.errors import (
+    FormatError,
+    ScenefoldError,
+    SpaceMismatchError,
+    UnknownSymbolError,
+)
 from scenefold.formula import parse_scene, to_formula
 from scenefold.scene import Scene
 from scenefold.symbol import Metacode, Symbol
 from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
 
 #: Version of the table layout; a file of another version is not opened.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: Environment variable that sets the default store path.
 STORE_ENV = "SCENEFOLD_STORE"
@@ -48,6 +53,7 @@ CREATE TABLE IF NOT EXISTS symbols (
     registers TEXT NOT NULL,
     source TEXT NOT NULL,
     top INTEGER NOT NULL,
+    refs TEXT NOT NULL,
     bits BLOB
 );
 CREATE INDEX IF NOT EXISTS symbols_source ON symbols (source, top);
@@ -94,6 +100,7 @@ class StoredSymbol:
     symbol: Symbol
     formula: str
     source: str
+    refs: tuple[str, ...] = ()
 
 
 class Lexicon:
@@ -126,13 +133,17 @@ class Lexicon:
                     "wordnet' or pass --store PATH"
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)
         try:
-            self._db = sqlite3.connect(self.path, isolation_level=None)
+            self.space = self._open_meta(space)
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
         except sqlite3.DatabaseError as error:
+            self._db.close()
             raise FormatError(f"{self.path} is not a SQLite file: {error}") from error
-        self.space = self._open_meta(space)
+        except ScenefoldError:
+            self._db.close()
+            raise
         self._vocabulary: StoreVocabulary | None = None
 
     def close(self) -> None:
@@ -215,24 +226,24 @@ class Lexicon:
     def get(self, name: str) -> StoredSymbol:
         """Return the stored symbol called ``name``; raises ``UnknownSymbolError``."""
         row = self._db.execute(
-            "SELECT formula, metacode, source, bits FROM symbols WHERE name = ?",
+            "SELECT formula, metacode, source, refs, bits FROM symbols WHERE name = ?",
             (name,),
         ).fetchone()
         if row is None:
             raise UnknownSymbolError(f"no symbol named {name!r} in {self.path}")
-        formula, metacode, source, bits = row
+        formula, metacode, source, refs, bits = row
         meta = Metacode.from_json(json.loads(metacode))
         if bits is None or len(bits) != self.space.dim // 8:
             raise FormatError(f"symbol {name!r} in {self.path} has no stored bits")
         vector = np.frombuffer(bits, dtype="<u8").astype(np.uint64)
-        return StoredSymbol(Symbol(name, vector, meta), formula, source)
+        return StoredSymbol(
+            Symbol(name, vector, meta), formula, source, tuple(json.loads(refs))
+        )
 
     def scene(self, name: str) -> Scene:
         """Return the scene a stored symbol was folded from."""
         stored = self.get(name)
-        return parse_scene(
-            stored.formula, known=stored.symbol.metacode.parts, bare_known=False
-        )
+        return parse_scene(stored.formula, known=stored.refs, bare_known=False)
 
     def senses(self, word: str) -> list[str]:
         """Return the names of the symbols a word names, in sense order."""
@@ -256,7 +267,7 @@ class Lexicon:
             )
         ]
         if len(candidates) < n:
-            candidates += [
+            candidates = [
                 row[0] for row in self._db.execute("SELECT DISTINCT word FROM senses")
             ]
         return difflib.get_close_matches(key, candidates, n=n, cutoff=0.6)
@@ -328,13 +339,14 @@ class Lexicon:
                     ",".join(sorted(symbol.metacode.slots)),
                     source,
                     int(top),
+                    json.dumps(sorted(scene.refs()), ensure_ascii=False),
                     words,
                 )
             )
         with self._db:
             self._db.execute("BEGIN")
             self._db.executemany(
-                "INSERT OR REPLACE INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?)", rows
+                "INSERT OR REPLACE INTO symbols VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows
             )
             self._db.executemany("INSERT OR IGNORE INTO slots VALUES (?, ?, ?)", slots)
             self._db.executemany("INSERT OR IGNORE INTO senses VALUES (?, ?, ?)", senses)
@@ -384,6 +396,7 @@ class StoreVocabulary(Vocabulary):
         """Drop cached codebooks after the file changed."""
         self._slot_books.clear()
         self.slot_members.clear()
+        self._labels_cache.clear()
         self._all_items = None
 
     def __contains__(self, name: object) -> bool:
@@ -423,7 +436,3 @@ class StoreVocabulary(Vocabulary):
             ]
             self._all_items = Codebook(self.space, labels, self.row_vectors(labels))
         return self._all_items
-
-    @items.setter
-    def items(self, value: Codebook) -> None:
-        self._all_items = value

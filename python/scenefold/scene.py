@@ -87,10 +87,25 @@ class Seq:
 Item = Atom | Ref | Bind | Seq
 
 
-def _item_sort_key(item: Item) -> tuple:
-    """Order items for canonical printing: atoms, refs, pairs, then sequences."""
-    rank = {Atom: 0, Ref: 1, Bind: 2, Seq: 3}[type(item)]
-    return (rank, repr(item))
+def _filler_key(filler: Atom | Ref) -> tuple[int, str]:
+    if isinstance(filler, Atom):
+        return (0, filler.label)
+    return (1, filler.name)
+
+
+def item_sort_key(item: Item) -> tuple:
+    """Return the canonical sort key of an item: atoms, refs, pairs, then sequences,
+    each by label; the order of printing, folding and sequence numbering."""
+    if isinstance(item, Atom):
+        return (0, item.label)
+    if isinstance(item, Ref):
+        return (1, item.name)
+    if isinstance(item, Bind):
+        return (2, item.role, _filler_key(item.filler))
+    return (3, tuple(_filler_key(x) for x in item.items))
+
+
+_item_sort_key = item_sort_key
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ import numpy as np
 
 from scenefold._core import Codebook, Space
 from scenefold.errors import DuplicateDefinitionError, UnknownSymbolError
-from scenefold.scene import STANDARD_REGISTERS, Atom, Ref, Scene
+from scenefold.scene import STANDARD_REGISTERS, Atom, Ref, Scene, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Symbol
 
 #: Prefix of the codebook rows of symbols.
@@ -46,7 +46,9 @@ class Vocabulary:
 
     def __init__(self, space: Space) -> None:
         self.space = space
-        self.items = Codebook(space, [])
+        self._item_list: list[str] = []
+        self._item_set: set[str] = set()
+        self._items_book = Codebook(space, [])
         self.symbols: dict[str, Symbol] = {}
         self.scenes: dict[str, Scene] = {}
         self.registers: set[str] = set(STANDARD_REGISTERS)
@@ -55,11 +57,26 @@ class Vocabulary:
         self.slot_members: dict[tuple[str, str], dict[str, None]] = {}
         self._slot_books: dict[tuple[str, str], Codebook] = {}
         self._key_cache: dict[str, np.ndarray] = {}
-        self._labels_cache: dict[int, tuple[int, list[str]]] = {}
+        self._labels_cache: dict[int, tuple[Codebook, int, list[str]]] = {}
 
     def __len__(self) -> int:
         """Return the number of candidate rows: atom labels plus symbols."""
-        return len(self.items)
+        return len(self._item_list)
+
+    @property
+    def items(self) -> Codebook:
+        """Every candidate row, extended on access with the rows added since."""
+        book = self._items_book
+        if len(book) < len(self._item_list):
+            missing = self._item_list[len(book) :]
+            book.append(missing, self.row_vectors(missing))
+        return book
+
+    def _add_rows(self, row_labels: Iterable[str]) -> None:
+        for label in row_labels:
+            if label not in self._item_set:
+                self._item_set.add(label)
+                self._item_list.append(label)
 
     def __contains__(self, name: object) -> bool:
         """Return whether ``name`` is a known symbol."""
@@ -67,9 +84,7 @@ class Vocabulary:
 
     def add_labels(self, labels: Iterable[str]) -> None:
         """Add atom labels that are not yet known as candidates."""
-        fresh = list(dict.fromkeys(x for x in labels if x not in self.items))
-        if fresh:
-            self.items.append(fresh)
+        self._add_rows(labels)
 
     def add_symbol(self, symbol: Symbol, scene: Scene | None = None) -> None:
         """Register a folded symbol as a candidate; the same bits twice are a no-op."""
@@ -82,8 +97,8 @@ class Vocabulary:
                 f"symbol {symbol.name!r} is already defined with other content; "
                 "fold the new scene under another name"
             )
-        self.items.append([SYMBOL_ROW_PREFIX + symbol.name], symbol.bits.reshape(1, -1))
         self.symbols[symbol.name] = symbol
+        self._add_rows([SYMBOL_ROW_PREFIX + symbol.name])
         if scene is not None:
             self.scenes[symbol.name] = scene
 
@@ -95,7 +110,7 @@ class Vocabulary:
             if register != PARTS_REGISTER:
                 self.registers.add(register)
             sequence = 0
-            for item in sorted(items, key=repr):
+            for item in sorted(items, key=item_sort_key):
                 if isinstance(item, Bind):
                     self.roles.add(item.role)
                 elif isinstance(item, Seq):
@@ -143,11 +158,12 @@ class Vocabulary:
 
     def codebook_labels(self, book: Codebook) -> list[str]:
         """Return the labels of a codebook, cached until it grows."""
+        # The entry holds the codebook itself, so its id cannot be reused meanwhile.
         cached = self._labels_cache.get(id(book))
-        if cached is None or cached[0] != len(book):
-            cached = (len(book), book.labels)
+        if cached is None or cached[0] is not book or cached[1] != len(book):
+            cached = (book, len(book), book.labels)
             self._labels_cache[id(book)] = cached
-        return cached[1]
+        return cached[2]
 
     @staticmethod
     def row_label(filler: Atom | Ref) -> str:

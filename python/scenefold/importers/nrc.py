@@ -81,7 +81,8 @@ def find_nrc(path: str | os.PathLike[str] | None = None) -> Path:
         origin = origin or f"the {NRC_ENV_VAR} environment variable"
         raise SourceNotFoundError(
             f"NRC emotion lexicon not found: {candidate} (from {origin}) is not a "
-            "file. Give the path of nrc_en.json or of the NRC word-level text file."
+            "file. Give the path of nrc_en.json or of the NRC word-level text file, "
+            "or leave the path out to use the lexicon of `pip install nrclex`."
         )
 
     package_dir = _nrclex_package_dir()

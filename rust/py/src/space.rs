@@ -255,6 +255,8 @@ impl Space {
             let ik = if k.n_rows == 1 { 0 } else { i };
             let shift = shifts[if shifts.len() == 1 { 0 } else { i }];
             accumulator::bind_counts(source, &k.as_slice()[ik * n_words..(ik + 1) * n_words], &mut bound);
+            // Reduce first: -shift overflows for i64::MIN, -(shift mod dim) never does.
+            let shift = shift.rem_euclid(dim as i64);
             accumulator::permute_counts(&bound, -shift, dst);
         }
         shaped(py, out, true, dim)
@@ -267,10 +269,9 @@ impl Space {
         x: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = convert::i64_arg)] k: i64,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let k = k.checked_neg().ok_or_else(|| {
-            raise(x.py(), "InvalidArgumentError", format!("cannot invert a rotation by {k}"))
-        })?;
-        self.permute(x, k)
+        // Reduce first: -k overflows for i64::MIN, -(k mod dim) never does.
+        let k = k.rem_euclid(self.core.dim() as i64);
+        self.permute(x, -k)
     }
 
     /// Return the number of differing bits; an ``int64`` array for batches.
