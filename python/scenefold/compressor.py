@@ -75,12 +75,7 @@ def term_vectors(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
     space = vocabulary.space
     if not terms:
         return space.zeros(0)
-    keys = np.stack(
-        [
-            space.bind(vocabulary.register_vector(t.register), vocabulary.key_vector(t.key))
-            for t in terms
-        ]
-    )
+    keys = np.stack([vocabulary.slot_vector(t.register, t.key) for t in terms])
     fillers = np.stack([vocabulary.filler_vector(t.filler) for t in terms])
     return space.bind_permuted(keys, fillers, [t.shift for t in terms])
 

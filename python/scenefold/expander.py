@@ -394,15 +394,7 @@ class SceneExpander:
         books = self._books(slots, typed)
         if all(len(book) == 0 for book in books):
             return {}, [], 1, ["the vocabulary has no candidates for these slots"]
-        keys = np.stack(
-            [
-                space.bind(
-                    self.vocabulary.register_vector(s.register),
-                    self.vocabulary.key_vector(s.key),
-                )
-                for s in slots
-            ]
-        )
+        keys = np.stack([self.vocabulary.slot_vector(s.register, s.key) for s in slots])
         shifts = [s.shift for s in slots]
         # The false-anchor rate alpha holds for the whole symbol: Bonferroni over the
         # slots and over each slot's candidates.

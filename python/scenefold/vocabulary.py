@@ -57,6 +57,7 @@ class Vocabulary:
         self.slot_members: dict[tuple[str, str], dict[str, None]] = {}
         self._slot_books: dict[tuple[str, str], Codebook] = {}
         self._key_cache: dict[str, np.ndarray] = {}
+        self._slot_cache: dict[tuple[str, str], np.ndarray] = {}
         self._labels_cache: dict[int, tuple[Codebook, int, list[str]]] = {}
 
     def __len__(self) -> int:
@@ -193,6 +194,14 @@ class Vocabulary:
         if cached is None:
             cached = self.space.zeros() if key == "" else self.space.atom(key)
             self._key_cache[key] = cached
+        return cached
+
+    def slot_vector(self, register: str, key: str) -> np.ndarray:
+        """Return ``register_vector(register) XOR key_vector(key)``, cached."""
+        cached = self._slot_cache.get((register, key))
+        if cached is None:
+            cached = self.space.bind(self.register_vector(register), self.key_vector(key))
+            self._slot_cache[(register, key)] = cached
         return cached
 
     def register_vector(self, register: str) -> np.ndarray:
