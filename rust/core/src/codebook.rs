@@ -108,8 +108,11 @@ impl Codebook {
         let normalised: Vec<String> = labels.iter().map(|l| l.as_ref().nfc().collect()).collect();
         let mut fresh = HashMap::with_capacity(normalised.len());
         for (offset, label) in normalised.iter().enumerate() {
-            if self.index.contains_key(label) || fresh.insert(label.clone(), offset).is_some() {
+            if self.index.contains_key(label) {
                 return Err(Error::DuplicateLabel(label.clone()));
+            }
+            if fresh.insert(label.clone(), offset).is_some() {
+                return Err(Error::RepeatedLabel(label.clone()));
             }
         }
         let new_rows = match rows {
@@ -324,7 +327,7 @@ mod tests {
         book.append(&["a", "b"], None).unwrap();
         assert_eq!(book.append(&["c", "a"], None), Err(Error::DuplicateLabel("a".into())));
         assert_eq!(book.len(), 2);
-        assert_eq!(book.append(&["d", "d"], None), Err(Error::DuplicateLabel("d".into())));
+        assert_eq!(book.append(&["d", "d"], None), Err(Error::RepeatedLabel("d".into())));
         assert_eq!(book.index_of("b"), Ok(1));
         assert_eq!(book.index_of("zz"), Err(Error::UnknownLabel("zz".into())));
     }

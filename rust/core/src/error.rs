@@ -21,8 +21,10 @@ pub enum Error {
     InvalidAlpha(f64),
     /// `min_count` larger than `max_count` in an anchor filter.
     InvalidCounts { min_count: usize, max_count: usize },
-    /// A label appears twice in one codebook.
+    /// A label to append is already in the codebook.
     DuplicateLabel(String),
+    /// A label appears twice among the labels of one append.
+    RepeatedLabel(String),
     /// A label is not in the codebook.
     UnknownLabel(String),
     /// An accumulator count would leave the range of `i32`.
@@ -66,6 +68,10 @@ impl fmt::Display for Error {
             Error::DuplicateLabel(label) => write!(
                 f,
                 "label {label:?} is already in the codebook; labels must be unique"
+            ),
+            Error::RepeatedLabel(label) => write!(
+                f,
+                "label {label:?} appears twice in the labels to append; labels must be unique"
             ),
             Error::UnknownLabel(label) => write!(f, "label {label:?} is not in the codebook"),
             Error::Overflow => write!(

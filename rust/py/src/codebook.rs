@@ -73,7 +73,14 @@ impl Codebook {
                 return Err(raise(
                     query.py(),
                     "SpaceMismatchError",
-                    format!("the accumulator has dim {}, the codebook {}", acc.core.dim(), self.space.core.dim()),
+                    format!(
+                        "the accumulator belongs to Space(dim={}, seed={}), the codebook to \
+                         Space(dim={}, seed={})",
+                        acc.space.core.dim(),
+                        acc.space.core.seed(),
+                        self.space.core.dim(),
+                        self.space.core.seed()
+                    ),
                 ));
             }
             return Ok(Queries::Counts { data: acc.core.counts().to_vec(), batched: false });

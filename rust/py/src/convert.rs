@@ -24,13 +24,28 @@ fn integer<T: for<'a, 'py> FromPyObject<'a, 'py>>(
     range: &str,
 ) -> PyResult<T> {
     let py = obj.py();
-    if !obj.is_instance_of::<PyInt>() || obj.is_instance_of::<PyBool>() {
+    if obj.is_instance_of::<PyBool>() {
         return Err(raise(
             py,
             "DtypeError",
             format!("expected an integer {range}, got {}", short_repr(obj)),
         ));
     }
+    // NumPy integer scalars are not `int` instances but convert through __index__;
+    // floats have no __index__ and are rejected.
+    let converted;
+    let obj = if obj.is_instance_of::<PyInt>() {
+        obj
+    } else if obj.hasattr("__index__").unwrap_or(false) {
+        converted = obj.call_method0("__index__")?;
+        &converted
+    } else {
+        return Err(raise(
+            py,
+            "DtypeError",
+            format!("expected an integer {range}, got {}", short_repr(obj)),
+        ));
+    };
     obj.extract::<T>().map_err(|_| {
         raise(
             py,

@@ -32,6 +32,7 @@ fn class_of(error: &Error) -> &'static str {
         | Error::InvalidAlpha(_)
         | Error::InvalidCounts { .. }
         | Error::DuplicateLabel(_)
+        | Error::RepeatedLabel(_)
         | Error::Overflow => "InvalidArgumentError",
     }
 }

@@ -246,6 +246,14 @@ impl Space {
         if c.batched {
             return Err(raise(py, "ShapeError", "counts must be one 1-D vector of length dim"));
         }
+        if c.as_slice().contains(&i32::MIN) {
+            return Err(raise(
+                py,
+                "InvalidArgumentError",
+                "counts must lie in [-2**31 + 1, 2**31 - 1]: unbinding negates counts, and \
+                 -2**31 has no negation in int32",
+            ));
+        }
         let k = arrays::bits(keys, "keys", n_words)?;
         let n = pair_rows(py, k.n_rows, shifts.len())?;
         let mut out = vec![0i32; n * dim];
@@ -316,8 +324,13 @@ fn weights_i32(py: Python<'_>, weights: &[i64], sign: i64) -> PyResult<Vec<i32>>
     weights
         .iter()
         .map(|&w| {
-            i32::try_from(w * sign).map_err(|_| {
-                raise(py, "InvalidArgumentError", format!("weight {w} does not fit in a 32-bit integer"))
+            w.checked_mul(sign).and_then(|x| i32::try_from(x).ok()).ok_or_else(|| {
+                let what = if sign < 0 { "the negation of weight" } else { "weight" };
+                raise(
+                    py,
+                    "InvalidArgumentError",
+                    format!("{what} {w} does not fit in a 32-bit integer"),
+                )
             })
         })
         .collect()
