@@ -216,18 +216,12 @@ impl Codebook {
                 ranked.sort_unstable();
                 let mut scores = Vec::with_capacity(k);
                 let mut indices = Vec::with_capacity(k);
-                for j in 0..k {
-                    match ranked.get(j) {
-                        Some(&(distance, row)) => {
-                            scores.push(1.0 - 2.0 * distance as f64 / dim);
-                            indices.push(row as i64);
-                        }
-                        None => {
-                            scores.push(f64::NEG_INFINITY);
-                            indices.push(-1);
-                        }
-                    }
+                for &(distance, row) in ranked.iter().take(k) {
+                    scores.push(1.0 - 2.0 * distance as f64 / dim);
+                    indices.push(row as i64);
                 }
+                scores.resize(k, f64::NEG_INFINITY);
+                indices.resize(k, -1);
                 (scores, indices)
             })
             .collect();
@@ -264,8 +258,8 @@ impl Codebook {
         min_count: usize,
         max_count: Option<usize>,
     ) -> Result<Vec<Anchor>> {
-        let scores = self.scores(scorer, q)?;
-        select_anchors(&scores, self.space.dim(), alpha, min_count, max_count)
+        let similarities = self.scores(scorer, q)?;
+        select_anchors(&similarities, self.space.dim(), alpha, min_count, max_count)
     }
 }
 

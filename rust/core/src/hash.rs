@@ -5,8 +5,8 @@
 //! 1. The label is normalised to Unicode NFC and encoded as UTF-8.
 //! 2. `h` is 64-bit FNV-1a over the 8 little-endian bytes of the space seed followed by
 //!    those UTF-8 bytes (offset basis `0xcbf29ce484222325`, prime `0x100000001b3`).
-//! 3. The label seed is `mix64(h)`, where `mix64` is the SplitMix64 finaliser.
-//! 4. A xoshiro256** generator is seeded with four successive SplitMix64 outputs started
+//! 3. The label seed is `mix64(h)`, where `mix64` is the `SplitMix64` finaliser.
+//! 4. A `xoshiro256**` generator is seeded with four successive `SplitMix64` outputs started
 //!    from the label seed, and word `j` of the atom is its `j`-th output.
 //!
 //! Only wrapping integer arithmetic is used, so every platform gives the same bits.
@@ -17,7 +17,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
 const GOLDEN_GAMMA: u64 = 0x9e37_79b9_7f4a_7c15;
 
-/// The SplitMix64 finaliser, a bijection of `u64` with full avalanche.
+/// The `SplitMix64` finaliser, a bijection of `u64` with full avalanche.
 #[must_use]
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -42,14 +42,14 @@ pub fn label_seed(space_seed: u64, label: &str) -> u64 {
     mix64(fnv1a(state, normalised.as_bytes()))
 }
 
-/// The xoshiro256** generator of Blackman and Vigna (2018), seeded through SplitMix64.
+/// The `xoshiro256**` generator of Blackman and Vigna (2018), seeded through `SplitMix64`.
 #[derive(Debug, Clone)]
 pub struct Xoshiro256 {
     s: [u64; 4],
 }
 
 impl Xoshiro256 {
-    /// Seeds the four state words with successive SplitMix64 outputs from `seed`.
+    /// Seeds the four state words with successive `SplitMix64` outputs from `seed`.
     #[must_use]
     pub fn new(seed: u64) -> Self {
         let mut x = seed;

@@ -12,7 +12,7 @@ pub const WORD_BITS: usize = 64;
 
 /// Checks that `dim` is a positive multiple of 64 and returns `n_words`.
 pub fn n_words_for(dim: usize) -> Result<usize> {
-    if dim == 0 || dim % WORD_BITS != 0 {
+    if dim == 0 || !dim.is_multiple_of(WORD_BITS) {
         return Err(Error::InvalidDim(dim));
     }
     Ok(dim / WORD_BITS)
@@ -20,7 +20,7 @@ pub fn n_words_for(dim: usize) -> Result<usize> {
 
 /// Checks that a flat buffer holds whole rows of `n_words` and returns the row count.
 pub fn rows_in(buffer: &[u64], n_words: usize) -> Result<usize> {
-    if n_words == 0 || buffer.len() % n_words != 0 {
+    if n_words == 0 || !buffer.len().is_multiple_of(n_words) {
         return Err(Error::RaggedBuffer { len: buffer.len(), n_words });
     }
     Ok(buffer.len() / n_words)

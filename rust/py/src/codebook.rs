@@ -88,7 +88,7 @@ impl Codebook {
         let is_int32 = query
             .getattr("dtype")
             .and_then(|d| d.str())
-            .is_ok_and(|s| s.to_string() == "int32");
+            .is_ok_and(|s| s == "int32");
         if is_int32 {
             let rows = arrays::counts(query, "query", self.space.core.dim())?;
             return Ok(Queries::Counts { data: rows.as_slice().to_vec(), batched: rows.batched });

@@ -18,7 +18,7 @@ pub fn shaped<'py, T: numpy::Element>(
     width: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     if batched {
-        let n = if width == 0 { 0 } else { data.len() / width };
+        let n = data.len().checked_div(width).unwrap_or(0);
         let array = Array2::from_shape_vec((n, width), data)
             .map_err(|e| raise(py, "ShapeError", e.to_string()))?;
         Ok(PyArray2::from_owned_array(py, array).into_any())
