@@ -268,8 +268,8 @@ def test_slot_labels_recorded(store: Path) -> None:
     with Lexicon(store) as lexicon:
         assert lexicon.slot_labels("logic", "cause") == ["wind"]
         assert lexicon.slot_labels("emotion", "") == ["awe", "fear"]
-        assert "#sym:storm" in lexicon.slot_labels("main", "")
-        assert lexicon.slot_labels("#parts", "") == [
+        assert "#sym:storm" in lexicon.slot_labels("main", "#ref")
+        assert lexicon.slot_labels("#parts", "#ref") == [
             f"#sym:{part}" for part in CROWD_PARTS
         ]
 

@@ -8,14 +8,16 @@ slot key with vector ``K`` (zeros for plain items):
 item               term(s)                                slot key
 =================  =====================================  ==========================
 atom ``a``         ``R ^ atom(a)``                        ``""``
-ref ``@s``         ``R ^ bits(s)``                        ``""``
+ref ``@s``         ``R ^ atom(#ref) ^ permute(bits(s), 1)``  ``#ref``
 pair ``role * f``  ``R ^ atom(role) ^ permute(f, 1)``     ``role``
 ``seq(x0, x1..)``  ``R ^ atom(#seq:j:i) ^ permute(xi, 1)``  ``#seq:j:i`` for the j-th
                                                           sequence, position i
 =================  =====================================  ==========================
 
 The rotation of the filler makes a pair directed: ``cause * wind`` and
-``wind * cause`` are different vectors although XOR binding commutes.
+``wind * cause`` are different vectors although XOR binding commutes. It also keeps
+register keys from cancelling through nested references: without it, the symbol of
+``outer = logic: @inner`` with ``inner = logic: x`` would be ``R ^ R ^ x = x``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ from scenefold.flowgate import FlowGate
 from scenefold.formula import parse, to_formula, topological_order
 from scenefold.scene import Atom, Bind, Ref, Scene, Seq, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol, formula_checksum
-from scenefold.vocabulary import Vocabulary, seq_key
+from scenefold.vocabulary import REF_KEY, Vocabulary, seq_key
 
 
 @dataclass(frozen=True)
@@ -50,8 +52,10 @@ def scene_terms(scene: Scene) -> list[Term]:
     for register, items in scene.registers.items():
         sequence = 0
         for item in sorted(items, key=item_sort_key):
-            if isinstance(item, (Atom, Ref)):
+            if isinstance(item, Atom):
                 terms.append(Term(register, "", 0, item))
+            elif isinstance(item, Ref):
+                terms.append(Term(register, REF_KEY, 1, item))
             elif isinstance(item, Bind):
                 terms.append(Term(register, item.role, 1, item.filler))
             elif isinstance(item, Seq):
@@ -81,11 +85,29 @@ def term_vectors(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
 
 
 def bundle_bits(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
-    """Return the majority-thresholded bundle of the terms' vectors."""
+    """Return the majority-thresholded bundle of the terms' vectors.
+
+    Zero counts, which only an even number of terms leaves, take their bits from the
+    XOR of all the terms rotated by one bit. It depends on the scene alone, so two
+    scenes never share the bits of a common tie-break. The rotation matters: at a
+    tied position of two terms their XOR is always 1, while the XOR of the previous
+    position is as good as random.
+    """
     space = vocabulary.space
     if not terms:
         return space.tie_break()
-    return space.bundle(term_vectors(vocabulary, terms))
+    vectors = term_vectors(vocabulary, terms)
+    tie_break = space.permute(np.bitwise_xor.reduce(vectors, axis=0), 1)
+    return space.bundle(vectors, tie_break=tie_break)
+
+
+def canonical_text(scene: Scene) -> str:
+    """Return the text a symbol's checksum covers: the canonical formula, or for a
+    scene that only refers to the parts of a split scene, those part names."""
+    if set(scene.registers) == {PARTS_REGISTER}:
+        names = sorted(ref.name for ref in scene.registers[PARTS_REGISTER])
+        return PARTS_REGISTER + ": " + " + ".join("@" + name for name in names)
+    return to_formula(scene)
 
 
 class SceneCompressor:
@@ -217,12 +239,13 @@ class SceneCompressor:
             for register, items in scene.registers.items()
         }
         sequences = {k: v for k, v in sequences.items() if v}
-        depth = 1 + max(
+        parts = tuple(sorted(x.name for x in scene.registers.get(PARTS_REGISTER, ())))
+        # The parts of a split scene are not sub-scenes: they do not add a level.
+        depth = (0 if parts else 1) + max(
             (self.vocabulary.symbol(name).metacode.depth for name in scene.refs()),
             default=0,
         )
-        parts = tuple(sorted(x.name for x in scene.registers.get(PARTS_REGISTER, ())))
-        checksum = formula_checksum(to_formula(original if original else scene))
+        checksum = formula_checksum(canonical_text(original if original else scene))
         return Metacode(
             model=self.space.model,
             dim=self.space.dim,

@@ -20,18 +20,18 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from scenefold._core import Codebook, Space
-from scenefold.compressor import Term, bundle_bits, term_vectors
+from scenefold.compressor import Term, bundle_bits, canonical_text, term_vectors
 from scenefold.errors import InvalidArgumentError
-from scenefold.formula import to_formula
 from scenefold.scene import Atom, Bind, Item, Ref, Scene, Seq, item_sort_key
 from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol, formula_checksum
-from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
+from scenefold.vocabulary import REF_KEY, SYMBOL_ROW_PREFIX, Vocabulary
 
 #: Fixed-point scale of the residual: found terms are subtracted with this weight.
 _UNIT = 16
 
-#: Most items one slot yields when no metacode gives its count.
-_BLIND_SLOT_LIMIT = 32
+#: Most items one slot yields when no metacode gives its count, about the capacity
+#: of one 8192-bit vector.
+_BLIND_SLOT_LIMIT = 64
 
 # A term of a majority bundle of K terms has similarity about sqrt(2 / (pi K)) with
 # the symbol, so its z-score on a prefix of B bits is about sqrt(2 B / (pi K)): at
@@ -218,7 +218,13 @@ class SceneExpander:
     # --- decoding --------------------------------------------------------------
 
     def _unfold(
-        self, name: str, bits: np.ndarray, metacode: Metacode | None, depth: int
+        self,
+        name: str,
+        bits: np.ndarray,
+        metacode: Metacode | None,
+        depth: int,
+        root: str | None = None,
+        visiting: frozenset[str] = frozenset(),
     ) -> Unfolding:
         slots = self._slots(metacode)
         n_terms = metacode.n_items if metacode is not None else None
@@ -247,9 +253,9 @@ class SceneExpander:
         result = Unfolding(name, scene, found, not reasons, reasons, {}, rounds, metacode)
 
         if scene.registers.get(PARTS_REGISTER):
-            result = self._merge_parts(result, depth)
+            result = self._merge_parts(result, root or name, visiting | {name})
         elif metacode is not None and metacode.checksum and not reasons:
-            if formula_checksum(to_formula(scene)) != metacode.checksum:
+            if formula_checksum(canonical_text(scene)) != metacode.checksum:
                 result.exact = False
                 result.reasons.append(
                     "the decoded scene's formula does not match the metacode checksum"
@@ -264,14 +270,31 @@ class SceneExpander:
                     )
         return result
 
-    def _merge_parts(self, parent: Unfolding, depth: int) -> Unfolding:
+    def _merge_parts(
+        self, parent: Unfolding, root: str, visiting: frozenset[str]
+    ) -> Unfolding:
+        """Unfold the parts of a split scene and merge them with the parent's items.
+
+        Every part of a split scene ``x``, at any level, is named ``x#...``, so any
+        other reference found in the parts register is rejected, and so is a part
+        already being unfolded.
+        """
         registers: dict[str, set[Item]] = defaultdict(set)
+        for register, items in parent.scene.registers.items():
+            if register != PARTS_REGISTER:
+                registers[register].update(items)
         found = [f for f in parent.found if f.register != PARTS_REGISTER]
         reasons = list(parent.reasons)
         rounds = parent.rounds
         for ref in sorted(parent.scene.registers[PARTS_REGISTER], key=item_sort_key):
-            if not isinstance(ref, Ref) or ref.name not in self.vocabulary:
-                reasons.append(f"part {ref!r} is not a known symbol")
+            if not isinstance(ref, Ref) or not ref.name.startswith(root + "#"):
+                reasons.append(f"{ref!r} in the parts register is not a part of it")
+                continue
+            if ref.name in visiting:
+                reasons.append(f"part {ref.name!r} refers back to a part being unfolded")
+                continue
+            if ref.name not in self.vocabulary:
+                reasons.append(f"part {ref.name!r} is not a known symbol")
                 continue
             part_symbol = self.vocabulary.symbol(ref.name)
             part = self._unfold(
@@ -279,6 +302,8 @@ class SceneExpander:
                 part_symbol.bits,
                 part_symbol.metacode if parent.metacode else None,
                 0,
+                root,
+                visiting,
             )
             rounds = max(rounds, part.rounds)
             found.extend(part.found)
@@ -288,9 +313,15 @@ class SceneExpander:
         scene = Scene(parent.name, {k: frozenset(v) for k, v in registers.items()})
         metacode = parent.metacode
         if metacode is not None and not reasons:
+            # The top symbol's checksum covers the whole scene; that of a symbol
+            # between it and the parts covers only its list of parts.
+            checksums = {
+                formula_checksum(canonical_text(scene)),
+                formula_checksum(canonical_text(parent.scene)),
+            }
             if tuple(sorted(parent.scene.refs())) != metacode.parts:
                 reasons.append("the decoded parts differ from the metacode's parts")
-            elif formula_checksum(to_formula(scene)) != metacode.checksum:
+            elif metacode.checksum not in checksums:
                 reasons.append(
                     "the merged scene's formula does not match the metacode checksum"
                 )
@@ -306,13 +337,13 @@ class SceneExpander:
                 for key, count in sorted(keys.items())
             ]
         vocab = self.vocabulary
-        keys = [""] + sorted(vocab.roles) + sorted(vocab.seq_keys)
+        keys = ["", REF_KEY] + sorted(vocab.roles) + sorted(vocab.seq_keys)
         registers = sorted(vocab.registers | {PARTS_REGISTER})
         return [
             _Slot(register, key, 0 if key == "" else 1, None)
             for register in registers
             for key in keys
-            if not (register == PARTS_REGISTER and key != "")
+            if not (register == PARTS_REGISTER and key != REF_KEY)
         ]
 
     def _ancestor_labels(self, name: str) -> frozenset[str]:
@@ -432,6 +463,9 @@ class SceneExpander:
             if self._refolds(slots, chosen, bits):
                 break
         found = self._found(slots, chosen, ranking, root)
+        if self._refolds(slots, chosen, bits):
+            # Re-folding to the same bits certifies the reading, weak anchors or not.
+            return chosen, found, rounds, []
         reasons = self._doubts(slots, chosen, found, thresholds)
         return chosen, found, rounds, reasons
 
@@ -448,7 +482,8 @@ class SceneExpander:
             if slot.count is not None:
                 picked = ranked[: slot.count]
             else:
-                limit = min(len(ranked) - 1, _BLIND_SLOT_LIMIT)
+                # A sequence position holds one item.
+                limit = 1 if slot.key.startswith("#seq:") else _BLIND_SLOT_LIMIT
                 picked = [(r, v) for r, v in ranked[:limit] if v * root >= thresholds[i]]
             if picked:
                 chosen[i] = picked
@@ -523,7 +558,7 @@ class SceneExpander:
         registers: dict[str, set[Item]] = defaultdict(set)
         sequences: dict[tuple[str, int], dict[int, Atom | Ref]] = defaultdict(dict)
         for term in self._terms(slots, chosen):
-            if term.key == "":
+            if term.key in ("", REF_KEY):
                 registers[term.register].add(term.filler)
             elif term.key.startswith("#seq:"):
                 _, sequence, position = term.key.split(":")

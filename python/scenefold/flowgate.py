@@ -11,6 +11,14 @@ Computation 30(6), 2018). One item is decoded right with probability
 
 and :func:`capacity` is the largest ``K`` whose expected number of wrong items,
 ``K * (1 - p)``, stays within the target error.
+
+For a thresholded bundle :func:`retrieval_accuracy` uses the exact finite-``K`` form
+of that law by default: an item agrees with the majority of ``K`` items with
+probability ``1/2 + rho/2``, ``rho = C(K' - 1, (K' - 1) / 2) / 2 ** (K' - 1)``, where
+``K'`` is ``K`` rounded up to odd because the tie-break of an even bundle acts as one
+more item; the right candidate's score then has mean ``rho * sqrt(dim)`` and variance
+``1 - rho ** 2`` in units of the noise. ``rho`` tends to ``sqrt(2 / (pi K))`` for large
+``K``, and the large-``K`` form above underestimates the accuracy of small bundles.
 """
 
 from __future__ import annotations
@@ -35,9 +43,29 @@ DESIGN_CODEBOOK_SIZE = 100_000
 DEFAULT_TARGET_ERROR = 1e-3
 
 
+def _log_cdf(x: np.ndarray) -> np.ndarray:
+    """Return log Phi(x), precise both where Phi is tiny and where it is close to 1."""
+    root2 = math.sqrt(2.0)
+    upper = np.array([0.5 * math.erfc(v / root2) for v in x])
+    lower = np.array([0.5 * math.erfc(-v / root2) for v in x])
+    safe_lower = np.maximum(lower, np.finfo(float).tiny)
+    return np.where(upper < 0.5, np.log1p(-np.minimum(upper, 0.5)), np.log(safe_lower))
+
+
+def majority_agreement(n_items: int) -> float:
+    """Return ``rho``, the expected bipolar similarity of one item with the majority
+    bundle of ``n_items`` independent items (an even count is rounded up to odd)."""
+    odd = n_items if n_items % 2 else n_items + 1
+    return math.comb(odd - 1, (odd - 1) // 2) / 2.0 ** (odd - 1)
+
+
 @lru_cache(maxsize=4096)
 def retrieval_accuracy(
-    dim: int, n_items: int, codebook_size: int, thresholded: bool = True
+    dim: int,
+    n_items: int,
+    codebook_size: int,
+    thresholded: bool = True,
+    exact: bool = True,
 ) -> float:
     """Return the probability that one of ``n_items`` bundled items decodes right.
 
@@ -51,6 +79,9 @@ def retrieval_accuracy(
         Candidates searched, ``M``, the right one included.
     thresholded
         True for a majority-thresholded bundle, False for an integer sum.
+    exact
+        For a thresholded bundle, True uses the finite-``K`` similarity and variance
+        of the module docstring, False the large-``K`` law ``s = sqrt(2 dim / (pi K))``.
     """
     if dim <= 0 or n_items <= 0 or codebook_size <= 0:
         raise InvalidArgumentError(
@@ -59,16 +90,18 @@ def retrieval_accuracy(
         )
     if codebook_size == 1:
         return 1.0
-    if thresholded:
+    spread = 1.0
+    if thresholded and exact:
+        rho = majority_agreement(n_items)
+        s = rho * math.sqrt(dim)
+        spread = math.sqrt(max(1.0 - rho * rho, 0.0))
+    elif thresholded:
         s = math.sqrt(2.0 * dim / (math.pi * n_items))
     else:
         s = math.sqrt(dim / n_items)
     h = np.linspace(-12.0, 12.0, 4801)
     pdf = np.exp(-0.5 * h * h) / math.sqrt(2.0 * math.pi)
-    # log Phi(h + s) = log1p(-Q(h + s)), precise when Phi is close to 1.
-    upper_tail = np.array([0.5 * math.erfc((x + s) / math.sqrt(2.0)) for x in h])
-    log_cdf = np.log1p(-np.minimum(upper_tail, 1.0 - 1e-300))
-    integrand = pdf * np.exp((codebook_size - 1) * log_cdf)
+    integrand = pdf * np.exp((codebook_size - 1) * _log_cdf(s + spread * h))
     step = h[1] - h[0]
     return float(min(1.0, np.sum(integrand) * step))
 
@@ -141,8 +174,8 @@ class FlowGate:
     space
         The space scenes are folded in.
     codebook_size
-        Candidates an unfolding searches; at least :data:`DESIGN_CODEBOOK_SIZE` is
-        assumed so that a scene stays decodable as the vocabulary grows.
+        Candidates an unfolding searches. The default, :data:`DESIGN_CODEBOOK_SIZE`,
+        keeps a scene decodable as the vocabulary grows to that size.
     target_error
         Expected number of wrong items per vector, see :func:`capacity`.
     """

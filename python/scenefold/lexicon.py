@@ -30,9 +30,10 @@ from scenefold.errors import (
     SpaceMismatchError,
     UnknownSymbolError,
 )
-from scenefold.formula import parse_scene, to_formula
-from scenefold.scene import Scene
-from scenefold.symbol import Metacode, Symbol
+from scenefold.compressor import canonical_text
+from scenefold.formula import parse_scene
+from scenefold.scene import Ref, Scene
+from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol
 from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
 
 #: Version of the table layout; a file of another version is not opened.
@@ -243,6 +244,9 @@ class Lexicon:
     def scene(self, name: str) -> Scene:
         """Return the scene a stored symbol was folded from."""
         stored = self.get(name)
+        if stored.formula.startswith(PARTS_REGISTER):
+            parts = frozenset(Ref(part) for part in stored.symbol.metacode.parts)
+            return Scene(name, {PARTS_REGISTER: parts})
         return parse_scene(stored.formula, known=stored.refs, bare_known=False)
 
     def senses(self, word: str) -> list[str]:
@@ -334,7 +338,7 @@ class Lexicon:
             rows.append(
                 (
                     symbol.name,
-                    to_formula(scene),
+                    canonical_text(scene),
                     json.dumps(symbol.metacode.to_json(), ensure_ascii=False),
                     ",".join(sorted(symbol.metacode.slots)),
                     source,

@@ -48,7 +48,8 @@ class Metacode:
     sequences
         Register name to the lengths of its sequences, in canonical order.
     depth
-        1 for a scene without sub-scenes, else 1 + the depth of its deepest sub-scene.
+        1 for a scene without sub-scenes, else 1 + the depth of its deepest sub-scene;
+        the parts of a split scene are not sub-scenes and add no level.
     checksum
         :func:`formula_checksum` of the canonical formula of the folded scene.
     parts
@@ -171,6 +172,11 @@ class Symbol:
                 f"reads version {FORMAT_VERSION}"
             )
         (length,) = struct.unpack("<I", data[6:10])
+        if len(data) < 10 + length:
+            raise FormatError(
+                f"symbol bytes are truncated: the header needs {length} bytes, "
+                f"{len(data) - 10} follow"
+            )
         try:
             header = json.loads(data[10 : 10 + length].decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as error:
@@ -178,6 +184,11 @@ class Symbol:
         if not isinstance(header, dict) or "metacode" not in header:
             raise FormatError("symbol header has no metacode")
         metacode = Metacode.from_json(header["metacode"])
+        if metacode.dim <= 0 or metacode.dim % 64:
+            raise FormatError(
+                f"symbol header has dim {metacode.dim}; a dim is a positive multiple "
+                "of 64"
+            )
         body = data[10 + length :]
         if len(body) != metacode.dim // 8:
             raise FormatError(

@@ -30,6 +30,13 @@ SYMBOL_ROW_PREFIX = "#sym:"
 REGISTER_ATOM_PREFIX = "#register:"
 
 
+#: Slot key of sub-scene references; the referenced symbol is rotated by one bit.
+REF_KEY = "#ref"
+
+#: Prefix that escapes the row label of an atom whose own label starts with ``#``.
+ATOM_ROW_PREFIX = "#atom:"
+
+
 def seq_key(sequence: int, position: int) -> str:
     """Return the slot key of ``position`` in the ``sequence``-th sequence of a register."""
     return f"#seq:{sequence}:{position}"
@@ -85,7 +92,7 @@ class Vocabulary:
 
     def add_labels(self, labels: Iterable[str]) -> None:
         """Add atom labels that are not yet known as candidates."""
-        self._add_rows(labels)
+        self._add_rows(self.row_label(Atom(label)) for label in labels)
 
     def add_symbol(self, symbol: Symbol, scene: Scene | None = None) -> None:
         """Register a folded symbol as a candidate; the same bits twice are a no-op."""
@@ -147,14 +154,15 @@ class Vocabulary:
         """Return the ``(n, n_words)`` vectors of candidate rows: atoms or symbols."""
         if not row_labels:
             return self.space.zeros(0)
-        if not any(label.startswith(SYMBOL_ROW_PREFIX) for label in row_labels):
+        if not any(label.startswith("#") for label in row_labels):
             return self.space.atoms(row_labels)
-        rows = [
-            self.symbols[label[len(SYMBOL_ROW_PREFIX) :]].bits
-            if label.startswith(SYMBOL_ROW_PREFIX)
-            else self.space.atom(label)
-            for label in row_labels
-        ]
+        rows = []
+        for label in row_labels:
+            item = self.row_item(label)
+            if isinstance(item, Ref):
+                rows.append(self.symbol(item.name).bits)
+            else:
+                rows.append(self.space.atom(item.label))
         return np.ascontiguousarray(np.stack(rows))
 
     def codebook_labels(self, book: Codebook) -> list[str]:
@@ -168,9 +176,15 @@ class Vocabulary:
 
     @staticmethod
     def row_label(filler: Atom | Ref) -> str:
-        """Return the codebook row label of a filler."""
+        """Return the codebook row label of a filler.
+
+        Symbols are ``"#sym:" + name``; an atom whose label starts with ``#`` is
+        escaped as ``"#atom:" + label`` so that no atom can take a symbol's row.
+        """
         if isinstance(filler, Ref):
             return SYMBOL_ROW_PREFIX + filler.name
+        if filler.label.startswith("#"):
+            return ATOM_ROW_PREFIX + filler.label
         return filler.label
 
     def symbol(self, name: str) -> Symbol:
@@ -208,8 +222,11 @@ class Vocabulary:
         """Return the vector that keys ``register``."""
         return self.key_vector(REGISTER_ATOM_PREFIX + register)
 
-    def row_item(self, row_label: str) -> Atom | Ref:
+    @staticmethod
+    def row_item(row_label: str) -> Atom | Ref:
         """Return the filler a codebook row stands for."""
         if row_label.startswith(SYMBOL_ROW_PREFIX):
             return Ref(row_label[len(SYMBOL_ROW_PREFIX) :])
+        if row_label.startswith(ATOM_ROW_PREFIX):
+            return Atom(row_label[len(ATOM_ROW_PREFIX) :])
         return Atom(row_label)

@@ -24,6 +24,13 @@ fn label_seed(
 /// Return ``z`` whose upper-tail probability under the standard normal is ``p``.
 #[pyfunction]
 fn normal_isf(py: Python<'_>, p: f64) -> PyResult<f64> {
+    if !(p > 0.0 && p < 1.0) {
+        return Err(errors::raise(
+            py,
+            "InvalidArgumentError",
+            format!("p is a probability and must lie strictly between 0 and 1, got {p}"),
+        ));
+    }
     errors::IntoPyResult::py(scenefold_core::stats::normal_isf(p), py)
 }
 

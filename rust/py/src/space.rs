@@ -300,17 +300,20 @@ impl Space {
         Ok(s[0].into_pyobject(a.py())?.into_any())
     }
 
-    /// Bundle the rows of ``vectors`` by weighted majority, ties from :meth:`tie_break`.
-    #[pyo3(signature = (vectors, weights = None))]
+    /// Bundle the rows of ``vectors`` by weighted majority.
+    ///
+    /// A zero count takes its bit from ``tie_break``, by default :meth:`tie_break`.
+    #[pyo3(signature = (vectors, weights = None, tie_break = None))]
     fn bundle<'py>(
         &self,
         vectors: &Bound<'py, PyAny>,
         #[pyo3(from_py_with = convert::opt_i64_list_arg)] weights: Option<Vec<i64>>,
+        tie_break: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<u64>>> {
         let py = vectors.py();
         let mut acc = Accumulator::new(self.clone());
         acc.add_rows(vectors, weights, 1)?;
-        acc.threshold(py)
+        acc.threshold(py, tie_break)
     }
 
     /// Return an empty :class:`Accumulator` of this space.
@@ -426,10 +429,26 @@ impl Accumulator {
         self.add_rows(vectors, weights, 1)
     }
 
-    /// Fold the counts into bits: negative to 1, positive to 0, zero from the tie-break.
-    fn threshold<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyArray1<u64>>> {
-        let mut out = vec![0u64; self.space.core.n_words()];
-        self.core.threshold_into(&self.space.core.tie_break(), &mut out).py(py)?;
+    /// Fold the counts into bits: negative to 1, positive to 0, zero from ``tie_break``
+    /// (by default the space's :meth:`Space.tie_break`).
+    #[pyo3(signature = (tie_break = None))]
+    fn threshold<'py>(
+        &self,
+        py: Python<'py>,
+        tie_break: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyArray1<u64>>> {
+        let n_words = self.space.core.n_words();
+        let mut out = vec![0u64; n_words];
+        match tie_break {
+            Some(tie) => {
+                let rows = arrays::bits(tie, "tie_break", n_words)?;
+                if rows.batched {
+                    return Err(raise(py, "ShapeError", "tie_break must be one 1-D vector"));
+                }
+                self.core.threshold_into(rows.as_slice(), &mut out).py(py)?;
+            }
+            None => self.core.threshold_into(&self.space.core.tie_break(), &mut out).py(py)?,
+        }
         Ok(PyArray1::from_vec(py, out))
     }
 
