@@ -37,7 +37,7 @@ from scenefold.symbol import PARTS_REGISTER, Metacode, Symbol
 from scenefold.vocabulary import SYMBOL_ROW_PREFIX, Vocabulary
 
 #: Version of the table layout; a file of another version is not opened.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 #: Environment variable that sets the default store path.
 STORE_ENV = "SCENEFOLD_STORE"
