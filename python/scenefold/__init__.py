@@ -24,6 +24,7 @@ from scenefold.expander import Found, SceneExpander, Unfolding
 from scenefold.flowgate import FlowGate, Mode, capacity, retrieval_accuracy
 from scenefold.formula import parse, parse_scene, to_formula
 from scenefold.render import LEVELS, render
+from scenefold.resonator import Resonator, ResonatorBatch, ResonatorResult, ResonatorTerm
 from scenefold.scene import Atom, Bind, Ref, Scene, Seq
 from scenefold.stack import StackManager
 from scenefold.symbol import Metacode, Symbol
@@ -41,6 +42,10 @@ __all__ = [
     "Metacode",
     "Mode",
     "Ref",
+    "Resonator",
+    "ResonatorBatch",
+    "ResonatorResult",
+    "ResonatorTerm",
     "Scene",
     "SceneCompressor",
     "SceneExpander",

@@ -114,3 +114,39 @@ class Codebook:
         max_count: int | None = None,
     ) -> list[Anchor]: ...
     def z_threshold(self, alpha: float = 0.01) -> float: ...
+
+class Resonator:
+    """A resonator network over fixed codebooks; ``scenefold.Resonator`` wraps it."""
+
+    dim: int
+    n_words: int
+    codebook_sizes: list[int]
+
+    def __init__(
+        self,
+        codebooks: Sequence[Bits],
+        dim: int,
+        weights: str = "outer",
+        update: str = "sequential",
+        activation: str = "sign",
+        temperature: float = 1.0,
+        threshold: float = 0.0,
+        noise: float = 0.0,
+        restarts: int = 0,
+        max_iterations: int = 100,
+        stop_confidence: float | None = None,
+        seed: int = 0,
+    ) -> None: ...
+    def factor_batch(
+        self, targets: Bits | Counts, first_stream: int = 0
+    ) -> dict[str, object]: ...
+    def trace(self, target: Bits | Counts, iterations: int) -> Bits: ...
+    def decompose_batch(
+        self,
+        counts: Counts,
+        max_terms: int,
+        explain_away: bool = True,
+        alpha: float = 0.01,
+        patience: int = 4,
+        first_stream: int = 0,
+    ) -> list[list[tuple[list[int], list[int], int, float, int, str]]]: ...

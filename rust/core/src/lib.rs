@@ -8,6 +8,7 @@ pub mod codebook;
 pub mod error;
 pub mod hash;
 pub mod popcount;
+pub mod resonator;
 pub mod search;
 pub mod space;
 pub mod stats;

@@ -9,6 +9,7 @@ mod arrays;
 mod codebook;
 mod convert;
 mod errors;
+mod resonator;
 mod space;
 mod threads;
 
@@ -50,6 +51,7 @@ fn _core(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<space::Accumulator>()?;
     m.add_class::<codebook::Codebook>()?;
     m.add_class::<codebook::Anchor>()?;
+    m.add_class::<resonator::Resonator>()?;
     m.add_function(wrap_pyfunction!(label_seed, m)?)?;
     m.add_function(wrap_pyfunction!(normal_isf, m)?)?;
     m.add_function(wrap_pyfunction!(simd_level, m)?)?;
