@@ -443,3 +443,15 @@ def test_fold_ref_to_saved_scene(saved) -> None:
     env, store, _ = saved
     result = run_cli(env, "fold", "z = @x + q", "--store", str(store))
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.wordnet
+def test_unfold_blind_matches_stored(built) -> None:
+    _, store, _ = built
+    with Lexicon(store) as lexicon:
+        formula = lexicon.get("entity.n.01").formula
+    result = run_on_store(
+        built, "unfold", "entity.n.01", "--blind", "--level", "formula"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == formula

@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--senses", type=int, default=10, help="most senses of a word to show (10)"
     )
     unfold.add_argument("--json", action="store_true", help="print JSON instead of text")
+    unfold.add_argument(
+        "--blind",
+        action="store_true",
+        help="ignore the metacode: find registers, role–filler pairs (with a resonator "
+        "network) and items from the bits alone",
+    )
     _store_argument(unfold)
 
     evaluate = commands.add_parser(
@@ -390,7 +396,12 @@ def _command_unfold(args: argparse.Namespace) -> int:
             return 1
         expander = SceneExpander(vocabulary=lexicon.vocabulary())
         unfoldings = [
-            expander.unfold(name, register=args.register, depth=args.depth)
+            expander.unfold(
+                name,
+                register=args.register,
+                depth=args.depth,
+                use_metacode=not args.blind,
+            )
             for name in names
         ]
         if not args.json and len(names) > 1:

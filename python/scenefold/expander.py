@@ -143,6 +143,10 @@ class SceneExpander:
         How many levels of sub-scenes :meth:`unfold` descends.
     max_rounds
         Most explaining-away passes after the first reading.
+    blind_pairs
+        How a blind reading finds role–filler pairs: ``"resonator"`` factors each
+        register into roles and fillers with a :class:`~scenefold.Resonator`, without
+        trying every role; ``"roles"`` reads one slot per role the vocabulary knows.
     """
 
     def __init__(
@@ -153,7 +157,12 @@ class SceneExpander:
         alpha: float = 0.01,
         max_depth: int = 8,
         max_rounds: int = 8,
+        blind_pairs: str = "resonator",
     ) -> None:
+        if blind_pairs not in ("resonator", "roles"):
+            raise InvalidArgumentError(
+                f"blind_pairs must be 'resonator' or 'roles', got {blind_pairs!r}"
+            )
         if vocabulary is None:
             vocabulary = Vocabulary(space if space is not None else Space())
         if space is not None and space != vocabulary.space:
@@ -175,6 +184,7 @@ class SceneExpander:
         self.alpha = alpha
         self.max_depth = max_depth
         self.max_rounds = max_rounds
+        self.blind_pairs = blind_pairs
 
     # --- public API ------------------------------------------------------------
 
@@ -227,6 +237,8 @@ class SceneExpander:
         visiting: frozenset[str] = frozenset(),
     ) -> Unfolding:
         slots = self._slots(metacode)
+        if metacode is None and self.blind_pairs == "resonator":
+            slots = self._resonator_slots(bits, slots)
         n_terms = metacode.n_items if metacode is not None else None
         # A scene's symbol is similar to the symbols of the scenes that contain it, so
         # without counts to stop at, those would read as items of their own child.
@@ -329,6 +341,53 @@ class SceneExpander:
             parent.name, scene, found, not reasons, reasons, {}, rounds, metacode
         )
 
+    def _resonator_slots(self, bits: np.ndarray, slots: list[_Slot]) -> list[_Slot]:
+        """Replace the per-role slots of a blind reading by the pairs a resonator finds.
+
+        For each register the symbol is unbound from the register vector and
+        factored into ``role XOR permute(filler, 1)`` terms over the vocabulary's
+        roles and every candidate row, explaining away each term found. Each role
+        found becomes a blind slot of its register, which then keeps every filler
+        that clears the anchor threshold, so a role needs to be found only once;
+        re-folding certifies the whole reading.
+        """
+        from scenefold.resonator import Resonator
+
+        roles = sorted(self.vocabulary.roles)
+        keep = [s for s in slots if s.key in ("", REF_KEY) or s.key.startswith("#seq:")]
+        if not roles:
+            return keep
+        role_book = Codebook(self.space, roles)
+        fillers = self.vocabulary.items
+        if len(fillers) == 0:
+            return keep
+        registers = sorted({s.register for s in keep} - {PARTS_REGISTER})
+        # Restarts and patience let the search escape the spurious fixed points that
+        # the plain atoms of a register, noise to this factorisation, create.
+        resonator = Resonator(
+            [role_book, fillers], shifts=(0, 1), restarts=2, seed=0
+        )
+        queries = np.stack(
+            [self.space.bind(bits, self.vocabulary.register_vector(r)) for r in registers]
+        )
+        found = resonator.factor_superposition_batch(
+            queries,
+            _BLIND_SLOT_LIMIT,
+            alpha=self.alpha / max(len(registers), 1),
+            patience=8,
+        )
+        pairs: list[_Slot] = []
+        for register, terms in zip(registers, found):
+            # The sign of a bipolar product is shared by its factors: a term with
+            # one flipped factor is the negated pair, not a pair.
+            found_roles = {
+                term.labels[0]
+                for term in terms
+                if term.labels[0] is not None and term.signs[0] * term.signs[1] > 0
+            }
+            pairs.extend(_Slot(register, role, 1, None) for role in sorted(found_roles))
+        return keep + pairs
+
     def _slots(self, metacode: Metacode | None) -> list[_Slot]:
         if metacode is not None:
             return [
@@ -337,6 +396,7 @@ class SceneExpander:
                 for key, count in sorted(keys.items())
             ]
         vocab = self.vocabulary
+        vocab.load_structure()
         keys = ["", REF_KEY] + sorted(vocab.roles) + sorted(vocab.seq_keys)
         registers = sorted(vocab.registers | {PARTS_REGISTER})
         return [

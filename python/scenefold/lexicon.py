@@ -396,6 +396,17 @@ class StoreVocabulary(Vocabulary):
         self.lexicon = lexicon
         self._all_items: Codebook | None = None
 
+    def load_structure(self) -> None:
+        """Read the registers, roles and sequence keys every stored slot uses."""
+        rows = self.lexicon._db.execute("SELECT DISTINCT register, key FROM slots")
+        for register, key in rows:
+            if register != PARTS_REGISTER:
+                self.registers.add(register)
+            if key.startswith("#seq:"):
+                self.seq_keys.add(key)
+            elif key and not key.startswith("#"):
+                self.roles.add(key)
+
     def forget(self) -> None:
         """Drop cached codebooks after the file changed."""
         self._slot_books.clear()

@@ -126,6 +126,10 @@ class Vocabulary:
                         self.seq_keys.add(seq_key(sequence, position))
                     sequence += 1
 
+    def load_structure(self) -> None:
+        """Make :attr:`registers`, :attr:`roles` and :attr:`seq_keys` complete; an
+        in-memory vocabulary records them as it folds, so there is nothing to load."""
+
     def note_slot(self, register: str, key: str, row_labels: Iterable[str]) -> None:
         """Record candidates that a slot has held; they must already be rows."""
         members = self.slot_members.setdefault((register, key), {})
