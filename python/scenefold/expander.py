@@ -4,11 +4,11 @@ Each slot of a symbol (a register and a slot key, see :mod:`scenefold.compressor
 is read by unbinding the register and key vectors from the symbol, rotating back the
 filler's permutation and searching the vocabulary. The first pass queries the
 symbol's bits. When re-folding that first reading does not reproduce the symbol, the
-decoder explains away: it keeps an integer residual, the symbol scaled to the size of
-the bundle minus every term found in the other slots, and reads each slot again from
-it, until the reading stops changing. An unfolding is ``exact`` only when re-folding
-the decoded scene reproduces the symbol bit for bit and, with a metacode, the
-checksum of its canonical formula matches.
+decoder explains away. Its integer residual is the symbol scaled to the size of the
+bundle minus every term found in the other slots, and it reads each slot again from
+that residual until the reading stops changing. An unfolding is ``exact`` only when
+re-folding the decoded scene reproduces the symbol bit for bit and, with a metacode,
+the checksum of its canonical formula matches.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ class SceneExpander:
     blind_pairs
         How a blind reading finds role–filler pairs: ``"resonator"`` factors each
         register into roles and fillers with a :class:`~scenefold.Resonator`, without
-        trying every role; ``"roles"`` reads one slot per role the vocabulary knows.
+        trying every role; ``"roles"`` reads one slot per role the vocabulary has
+        recorded.
     """
 
     def __init__(
@@ -542,7 +543,7 @@ class SceneExpander:
             if slot.count is not None:
                 picked = ranked[: slot.count]
             else:
-                # A sequence position holds one item.
+                # A sequence position contains one item.
                 limit = 1 if slot.key.startswith("#seq:") else _BLIND_SLOT_LIMIT
                 picked = [(r, v) for r, v in ranked[:limit] if v * root >= thresholds[i]]
             if picked:
