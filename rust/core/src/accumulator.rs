@@ -5,9 +5,15 @@
 //! what explaining-away decoding needs. Thresholding maps a negative count to bit 1, a
 //! positive count to bit 0, and a zero count to the bit of a fixed tie-break vector.
 
+use crate::bundle;
 use crate::error::{Error, Result};
-use crate::popcount::{self, Level};
+use crate::popcount::{self, Kernel, Level};
 use crate::vector::WORD_BITS;
+
+/// Rows from which [`Accumulator::add_many`] counts equal weights bit-sliced instead of
+/// adding one row at a time. Below it, turning the planes into counts costs more than the
+/// per-row additions it saves, by an estimate from instruction counts.
+const MIN_SLICED_ROWS: usize = 8;
 
 /// Signed per-dimension counts of a bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,12 +88,16 @@ impl Accumulator {
     pub fn add(&mut self, x: &[u64], weight: i32) -> Result<()> {
         self.check_dim(x)?;
         self.reserve_weight(i64::from(weight))?;
-        add_bits(&mut self.counts, x, weight);
+        popcount::add_bipolar(Kernel::detect(), &mut self.counts, x, weight);
         self.total_weight += i64::from(weight);
         Ok(())
     }
 
     /// Adds every row of `rows` (`n_words` words each) with its weight, or weight 1.
+    ///
+    /// When every weight is equal and there are at least 8 rows, the rows are counted
+    /// bit-sliced (see [`crate::bundle`]), which gives the same counts as adding them one
+    /// by one.
     pub fn add_many(&mut self, rows: &[u64], weights: Option<&[i32]>) -> Result<()> {
         let n_words = self.counts.len() / WORD_BITS;
         let n_rows = crate::vector::rows_in(rows, n_words)?;
@@ -105,10 +115,25 @@ impl Accumulator {
             None => n_rows as i64,
         };
         self.reserve_weight(abs_sum)?;
-        for (i, row) in rows.chunks_exact(n_words).enumerate() {
-            let weight = weights.map_or(1, |w| w[i]);
-            add_bits(&mut self.counts, row, weight);
-            self.total_weight += i64::from(weight);
+        let kernel = Kernel::detect();
+        let common = match weights {
+            None => Some(1),
+            Some(w) => w.first().copied().filter(|&first| w.iter().all(|&x| x == first)),
+        };
+        match common {
+            Some(weight) if n_rows >= MIN_SLICED_ROWS => {
+                // The overflow bound above holds for the final counts, and the wrapping
+                // arithmetic of the sliced sum is exact whenever they fit.
+                bundle::add_rows_sliced(kernel, rows, n_words, weight, &mut self.counts);
+                self.total_weight += i64::from(weight) * n_rows as i64;
+            }
+            _ => {
+                for (i, row) in rows.chunks_exact(n_words).enumerate() {
+                    let weight = weights.map_or(1, |w| w[i]);
+                    popcount::add_bipolar(kernel, &mut self.counts, row, weight);
+                    self.total_weight += i64::from(weight);
+                }
+            }
         }
         Ok(())
     }
@@ -117,23 +142,14 @@ impl Accumulator {
     pub fn threshold_into(&self, tie_break: &[u64], out: &mut [u64]) -> Result<()> {
         self.check_dim(tie_break)?;
         self.check_dim(out)?;
-        for (j, word) in out.iter_mut().enumerate() {
-            let counts = &self.counts[j * WORD_BITS..(j + 1) * WORD_BITS];
-            let mut negative = 0u64;
-            let mut zero = 0u64;
-            for (b, &c) in counts.iter().enumerate() {
-                negative |= u64::from(c < 0) << b;
-                zero |= u64::from(c == 0) << b;
-            }
-            *word = negative | (zero & tie_break[j]);
-        }
+        popcount::threshold(Kernel::detect(), &self.counts, tie_break, out);
         Ok(())
     }
 
     /// Returns `sum_i count_i * bipolar(x)_i`.
     pub fn dot(&self, x: &[u64]) -> Result<i64> {
         self.check_dim(x)?;
-        Ok(dot_bits(&self.counts, x))
+        Ok(popcount::dot_bipolar(Kernel::detect(), &self.counts, x))
     }
 
     /// Returns the Euclidean norm of the counts.
@@ -156,28 +172,12 @@ impl Accumulator {
     }
 }
 
-/// Adds `weight * bipolar(x)` to `counts`; one pass of 64 lanes per word.
-fn add_bits(counts: &mut [i32], x: &[u64], weight: i32) {
-    for (lanes, &word) in counts.chunks_exact_mut(WORD_BITS).zip(x) {
-        for (b, c) in lanes.iter_mut().enumerate() {
-            // Two's-complement negation when the bit is set: (w ^ -1) + 1 == -w.
-            let bit = ((word >> b) & 1) as i32;
-            *c += (weight ^ -bit) + bit;
-        }
-    }
-}
-
 /// Writes `counts` bound to `x`: each count times the bipolar value of its bit of `x`.
 ///
 /// Binding distributes over the sum, so the result is the accumulator of every vector
 /// added to `counts`, each bound to `x`.
 pub fn bind_counts(counts: &[i32], x: &[u64], out: &mut [i32]) {
-    for ((lanes, dst), &word) in counts.chunks_exact(WORD_BITS).zip(out.chunks_exact_mut(WORD_BITS)).zip(x) {
-        for (b, (&c, o)) in lanes.iter().zip(dst.iter_mut()).enumerate() {
-            let bit = ((word >> b) & 1) as i32;
-            *o = (c ^ -bit) + bit;
-        }
-    }
+    popcount::negate_where(Kernel::detect(), counts, x, out);
 }
 
 /// Writes `counts` rotated by `k`: count `i` moves to `(i + k) mod dim`, as bits do in
@@ -187,20 +187,6 @@ pub fn permute_counts(counts: &[i32], k: i64, out: &mut [i32]) {
     let shift = k.rem_euclid(dim as i64) as usize;
     out[shift..].copy_from_slice(&counts[..dim - shift]);
     out[..shift].copy_from_slice(&counts[dim - shift..]);
-}
-
-/// Returns `sum_i counts_i * bipolar(x)_i`.
-fn dot_bits(counts: &[i32], x: &[u64]) -> i64 {
-    let mut total = 0i64;
-    for (lanes, &word) in counts.chunks_exact(WORD_BITS).zip(x) {
-        let mut sum = 0i64;
-        for (b, &c) in lanes.iter().enumerate() {
-            let bit = ((word >> b) & 1) as i64;
-            sum += i64::from(c) * (1 - 2 * bit);
-        }
-        total += sum;
-    }
-    total
 }
 
 /// Returns the Euclidean norm of `counts`.
@@ -222,12 +208,14 @@ pub fn cosine(dot: i64, norm: f64, dim: usize) -> f64 {
 
 /// The counts of a query as bit planes, for scoring against packed rows with popcounts.
 ///
-/// With `u_i = count_i - offset >= 0` written in binary, plane `p` holds bit `p` of every
+/// With `u_i = count_i - offset >= 0` written in binary, plane `p` is bit `p` of every
 /// `u_i`. The sum of `count_i` over the 1 bits of a row is then
 /// `offset * popcount(row) + sum_p 2^p * popcount(plane_p AND row)`, and the bipolar dot
-/// product is `sum(counts) - 2 * that sum`.
+/// product is `sum(counts) - 2 * that sum`. An all-ones plane after the last one gives
+/// `popcount(row)` in the same pass as the planes.
 #[derive(Debug, Clone)]
 pub struct BitPlanes {
+    /// The planes, least significant first, then the all-ones plane.
     planes: Vec<u64>,
     n_words: usize,
     offset: i64,
@@ -239,19 +227,19 @@ impl BitPlanes {
     /// Slices `counts` (length a multiple of 64) into bit planes.
     #[must_use]
     pub fn new(counts: &[i32]) -> Self {
+        let kernel = Kernel::detect();
         let n_words = counts.len() / WORD_BITS;
-        let offset = counts.iter().copied().min().map_or(0, i64::from);
-        let span = counts.iter().map(|&c| (i64::from(c) - offset) as u64).max().unwrap_or(0);
-        let n_planes = (u64::BITS - span.leading_zeros()) as usize;
-        let mut planes = vec![0u64; n_planes * n_words];
-        for (i, &c) in counts.iter().enumerate() {
-            let u = (i64::from(c) - offset) as u64;
-            for (p, plane) in planes.chunks_exact_mut(n_words).enumerate() {
-                plane[i / WORD_BITS] |= ((u >> p) & 1) << (i % WORD_BITS);
-            }
+        let offset = counts.iter().copied().min().unwrap_or(0);
+        // `count - offset` lies in [0, 2^32 - 1], so it fits in a `u32`.
+        let shifted: Vec<u32> = counts.iter().map(|&c| c.wrapping_sub(offset) as u32).collect();
+        let span = shifted.iter().copied().max().unwrap_or(0);
+        let n_planes = (u32::BITS - span.leading_zeros()) as usize;
+        let mut planes = vec![u64::MAX; (n_planes + 1) * n_words];
+        for (p, plane) in planes.chunks_exact_mut(n_words.max(1)).take(n_planes).enumerate() {
+            popcount::bit_plane(kernel, &shifted, p as u32, plane);
         }
         let count_sum = counts.iter().map(|&c| i64::from(c)).sum();
-        Self { planes, n_words, offset, count_sum, norm: norm(counts) }
+        Self { planes, n_words, offset: i64::from(offset), count_sum, norm: norm(counts) }
     }
 
     /// Returns the Euclidean norm of the counts.
@@ -262,9 +250,28 @@ impl BitPlanes {
 
     /// Writes the bipolar dot product of the counts with each row of `rows`.
     pub fn dot_rows(&self, level: Level, rows: &[u64], out: &mut [i64]) {
-        popcount::plane_dot_rows(level, &self.planes, self.n_words, self.offset, rows, out);
-        for o in out.iter_mut() {
-            *o = self.count_sum - 2 * *o;
+        self.dot_rows_into(level.into(), rows, out, &mut Vec::new());
+    }
+
+    /// Writes the bipolar dot product of the counts with each row of `rows` into `out`,
+    /// using `scratch` for the per-plane counts.
+    pub fn dot_rows_into(&self, kernel: Kernel, rows: &[u64], out: &mut [i64], scratch: &mut Vec<i64>) {
+        if self.n_words == 0 {
+            return;
+        }
+        let n_rows = (rows.len() / self.n_words).min(out.len());
+        scratch.resize(self.planes.len() / self.n_words * n_rows, 0);
+        popcount::plane_dot_rows_with(
+            kernel,
+            &self.planes,
+            self.n_words,
+            self.offset,
+            &rows[..n_rows * self.n_words],
+            scratch,
+            out,
+        );
+        for o in &mut out[..n_rows] {
+            *o = self.count_sum.wrapping_sub(o.wrapping_mul(2));
         }
     }
 }

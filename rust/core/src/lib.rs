@@ -4,9 +4,11 @@
 //! sizes it is given and returns [`Error`] instead of panicking on bad input.
 
 pub mod accumulator;
+pub mod bundle;
 pub mod codebook;
 pub mod error;
 pub mod hash;
+pub mod pages;
 pub mod popcount;
 pub mod resonator;
 pub mod search;
