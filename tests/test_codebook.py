@@ -14,7 +14,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scenefold import errors
 
-# Rows are scanned in blocks of 256 KiB, 256 rows at dim 8192 and 64 rows at dim 32768,
+# Rows are scanned in blocks of 128 KiB, 128 rows at dim 8192 and 32 rows at dim 32768,
 # so the larger dims split a codebook into several blocks and thread chunks.
 DIMS = [64, 192, 1024, 8192, 32768]
 # Cap on rows * words, to keep the float64 reference product small.

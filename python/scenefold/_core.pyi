@@ -17,7 +17,7 @@ Counts = npt.NDArray[np.int32]
 __version__: str
 
 def simd_level() -> str:
-    """Return the popcount kernel this CPU runs: ``"avx2"`` or ``"portable"``."""
+    """Return the popcount kernel scans run: ``"avx512"``, ``"avx2"`` or ``"portable"``."""
 
 def set_num_threads(n: int) -> None:
     """Set the number of worker threads for codebook scans; 0 means one per core."""

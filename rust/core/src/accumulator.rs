@@ -71,23 +71,54 @@ impl Accumulator {
         Ok(())
     }
 
-    fn reserve_weight(&mut self, weight: i64) -> Result<()> {
+    /// Returns whether adding rows of total absolute weight `weight` certainly keeps
+    /// every count in range; if so, records the new bound.
+    fn reserve_weight(&mut self, weight: i64) -> bool {
         let mut bound = self.abs_weight + weight.abs();
         if bound > i64::from(i32::MAX) {
             bound = self.counts.iter().map(|&c| i64::from(c).abs()).max().unwrap_or(0)
                 + weight.abs();
             if bound > i64::from(i32::MAX) {
-                return Err(Error::Overflow);
+                return false;
             }
         }
         self.abs_weight = bound;
+        true
+    }
+
+    /// Adds rows with their weights in 64-bit arithmetic and stores the result only if
+    /// every final count fits in `i32`: the slow path when the cheap bound fails, exact
+    /// even when partial sums leave the range and come back.
+    fn add_checked(&mut self, rows: &[u64], weights: &dyn Fn(usize) -> i32) -> Result<()> {
+        let n_words = self.counts.len() / WORD_BITS;
+        let mut wide: Vec<i64> = self.counts.iter().map(|&c| i64::from(c)).collect();
+        let mut total = 0i64;
+        for (r, row) in rows.chunks_exact(n_words).enumerate() {
+            let weight = i64::from(weights(r));
+            total += weight;
+            for (i, count) in wide.iter_mut().enumerate() {
+                let bit = ((row[i / WORD_BITS] >> (i % WORD_BITS)) & 1) as i64;
+                *count += weight * (1 - 2 * bit);
+            }
+        }
+        let range = i64::from(i32::MIN)..=i64::from(i32::MAX);
+        if !wide.iter().all(|c| range.contains(c)) {
+            return Err(Error::Overflow);
+        }
+        for (count, &value) in self.counts.iter_mut().zip(&wide) {
+            *count = value as i32;
+        }
+        self.abs_weight = wide.iter().map(|c| c.abs()).max().unwrap_or(0);
+        self.total_weight += total;
         Ok(())
     }
 
     /// Adds the bipolar form of `x` times `weight`; a negative weight subtracts.
     pub fn add(&mut self, x: &[u64], weight: i32) -> Result<()> {
         self.check_dim(x)?;
-        self.reserve_weight(i64::from(weight))?;
+        if !self.reserve_weight(i64::from(weight)) {
+            return self.add_checked(x, &|_| weight);
+        }
         popcount::add_bipolar(Kernel::detect(), &mut self.counts, x, weight);
         self.total_weight += i64::from(weight);
         Ok(())
@@ -114,7 +145,9 @@ impl Accumulator {
             Some(w) => w.iter().map(|&x| i64::from(x).abs()).sum(),
             None => n_rows as i64,
         };
-        self.reserve_weight(abs_sum)?;
+        if !self.reserve_weight(abs_sum) {
+            return self.add_checked(rows, &|r| weights.map_or(1, |w| w[r]));
+        }
         let kernel = Kernel::detect();
         let common = match weights {
             None => Some(1),
@@ -192,7 +225,8 @@ pub fn permute_counts(counts: &[i32], k: i64, out: &mut [i32]) {
 /// Returns the Euclidean norm of `counts`.
 #[must_use]
 pub fn norm(counts: &[i32]) -> f64 {
-    let sum: i64 = counts.iter().map(|&c| i64::from(c) * i64::from(c)).sum();
+    // A square reaches 2^62, so 64-bit sums of a few of them would wrap.
+    let sum: i128 = counts.iter().map(|&c| i128::from(c) * i128::from(c)).sum();
     (sum as f64).sqrt()
 }
 
@@ -348,6 +382,24 @@ mod tests {
         let mut out = vec![0i32; 128];
         permute_counts(&step, 5, &mut out);
         assert_eq!(out, expected.counts());
+    }
+
+    #[test]
+    fn subtract_after_large_add_is_exact() {
+        let mut acc = Accumulator::new(64);
+        acc.add(&[0x0f0f], 1 << 30).unwrap();
+        acc.add(&[0x0f0f], -(1 << 30)).unwrap();
+        assert!(acc.counts().iter().all(|&c| c == 0));
+        acc.add(&[0], i32::MAX).unwrap();
+        acc.add(&[0], -1).unwrap();
+        assert_eq!(acc.counts()[0], i32::MAX - 1);
+    }
+
+    #[test]
+    fn norm_of_large_counts_does_not_wrap() {
+        let counts = vec![i32::MAX; 8192];
+        let expected = f64::from(i32::MAX) * (8192f64).sqrt();
+        assert!((norm(&counts) - expected).abs() / expected < 1e-12);
     }
 
     #[test]

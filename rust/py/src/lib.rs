@@ -35,13 +35,12 @@ fn normal_isf(py: Python<'_>, p: f64) -> PyResult<f64> {
     errors::IntoPyResult::py(scenefold_core::stats::normal_isf(p), py)
 }
 
-/// Return the popcount kernel this CPU runs: ``"avx2"`` or ``"portable"``.
+/// Return the popcount kernel scans run: ``"avx512"``, ``"avx2"`` or ``"portable"``.
+///
+/// The best one the CPU supports, capped by the ``SCENEFOLD_SIMD`` environment variable.
 #[pyfunction]
 fn simd_level() -> &'static str {
-    match scenefold_core::popcount::detect() {
-        scenefold_core::popcount::Level::Avx2 => "avx2",
-        scenefold_core::popcount::Level::Portable => "portable",
-    }
+    scenefold_core::popcount::Kernel::detect().name()
 }
 
 #[pymodule]

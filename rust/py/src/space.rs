@@ -311,6 +311,25 @@ impl Space {
         tie_break: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyArray1<u64>>> {
         let py = vectors.py();
+        if weights.is_none() {
+            // Unit weights: count with carry-save adders, never building the counts.
+            let n_words = self.core.n_words();
+            let rows = arrays::bits(vectors, "vectors", n_words)?;
+            let tie = match tie_break {
+                Some(tie) => {
+                    let tie = arrays::bits(tie, "tie_break", n_words)?;
+                    if tie.batched {
+                        return Err(raise(py, "ShapeError", "tie_break must be one 1-D vector"));
+                    }
+                    tie.as_slice().to_vec()
+                }
+                None => self.core.tie_break(),
+            };
+            let mut out = vec![0u64; n_words];
+            scenefold_core::bundle::bundle_majority(rows.as_slice(), n_words, &tie, &mut out)
+                .py(py)?;
+            return Ok(PyArray1::from_vec(py, out));
+        }
         let mut acc = Accumulator::new(self.clone());
         acc.add_rows(vectors, weights, 1)?;
         acc.threshold(py, tie_break)
