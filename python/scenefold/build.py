@@ -270,7 +270,7 @@ def evaluate(
             )
             report.failures[cause] += 1
             report.examples.setdefault(cause, name)
-        if progress is not None and (i + 1) % 500 == 0:
+        if progress is not None and (i + 1) % 500 == 0 and i + 1 < len(names):
             progress(i + 1, len(names))
     report.seconds = time.perf_counter() - started
     if progress is not None:
