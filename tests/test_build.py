@@ -30,8 +30,6 @@ from scenefold.build import (
 from scenefold.importers import (
     NRC_EMOTIONS,
     SourceNotFoundError,
-    find_nrc,
-    find_wordnet,
     read_synsets,
 )
 from scenefold.importers import nrc as nrc_module
@@ -41,22 +39,6 @@ BUILD_LIMIT = 300
 BUILD_BATCH = 100
 
 # --- sources ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def wordnet_root() -> Path:
-    try:
-        return find_wordnet()
-    except SourceNotFoundError as error:
-        pytest.skip(f"needs WordNet 3.0: {error}")
-
-
-@pytest.fixture(scope="module")
-def nrc_file() -> Path:
-    try:
-        return find_nrc()
-    except SourceNotFoundError as error:
-        pytest.skip(f"needs the NRC lexicon (pip install nrclex): {error}")
 
 
 @pytest.fixture(scope="module")

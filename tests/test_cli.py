@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-from scenefold.importers import SourceNotFoundError, find_nrc, find_wordnet
 from scenefold.lexicon import Lexicon
 from scenefold.render import LEVELS
 
@@ -216,22 +215,6 @@ def test_build_missing_wordnet(env: dict[str, str], tmp_path: Path) -> None:
 
 
 # --- a store of 300 WordNet synsets -----------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def wordnet_root() -> Path:
-    try:
-        return find_wordnet()
-    except SourceNotFoundError as error:
-        pytest.skip(f"needs WordNet 3.0: {error}")
-
-
-@pytest.fixture(scope="module")
-def nrc_file() -> Path:
-    try:
-        return find_nrc()
-    except SourceNotFoundError as error:
-        pytest.skip(f"needs the NRC lexicon (pip install nrclex): {error}")
 
 
 @pytest.fixture(scope="module")

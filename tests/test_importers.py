@@ -559,14 +559,6 @@ def test_lookup_emotions_forms() -> None:
 
 
 @pytest.fixture(scope="module")
-def wordnet_root() -> Path:
-    try:
-        return find_wordnet()
-    except SourceNotFoundError as error:
-        pytest.skip(f"needs WordNet 3.0: {error}")
-
-
-@pytest.fixture(scope="module")
 def wordnet_read(wordnet_root: Path) -> tuple[dict[str, Synset], list[ImportProblem]]:
     return read_all(wordnet_root)
 
