@@ -2,7 +2,7 @@
 
 :func:`build_wordnet` folds every synset of English WordNet 3.0, with the NRC
 emotion lexicon as its emotion register, into a :class:`~scenefold.lexicon.Lexicon`.
-It commits in batches and skips the synsets a file already holds, so an import that
+It commits in batches and skips the synsets a file already contains, so an import that
 was killed resumes where its last batch ended. :func:`evaluate` unfolds stored
 symbols and reports the share that reconstructs exactly.
 """
@@ -85,7 +85,7 @@ def build_wordnet(
     Parameters
     ----------
     lexicon
-        The store to write into; synsets it already holds are skipped.
+        The store to write into; synsets it already contains are skipped.
     wordnet, nrc
         Paths of the sources; found where their packages install them when omitted.
     emotions

@@ -66,7 +66,7 @@ def scene_terms(scene: Scene) -> list[Term]:
 
 
 def slot_rows(scene: Scene) -> set[tuple[str, str, str]]:
-    """Return the ``(register, slot key, row label)`` candidates a folded scene holds."""
+    """Return the ``(register, slot key, row label)`` candidates of a folded scene's slots."""
     from scenefold.vocabulary import Vocabulary
 
     return {

@@ -4,7 +4,7 @@ The file stores, for each symbol, its name, canonical formula, metacode, registe
 source and bits; atoms are never stored because they are derived from their labels.
 It also stores which labels each slot has held (the candidates the expander
 searches) and the word senses of imported lexicons. Writes happen in transactions in
-WAL mode, so a process killed mid-import leaves a file that opens and holds every
+WAL mode, so a process killed mid-import leaves a file that opens and contains every
 batch committed before the kill.
 
 A file records its schema version and its space; opening it with another schema
@@ -195,7 +195,7 @@ class Lexicon:
         stored = Space(meta["model"], int(meta["dim"]), int(meta["seed"]))
         if space is not None and space != stored:
             raise SpaceMismatchError(
-                f"{self.path} holds symbols of {stored!r}, not of {space!r}; open it "
+                f"{self.path} contains symbols of {stored!r}, not of {space!r}; open it "
                 "without a space, or build into another file"
             )
         return stored

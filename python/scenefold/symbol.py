@@ -24,7 +24,7 @@ from scenefold.errors import FormatError, SpaceMismatchError
 MAGIC = b"SFSYM"
 FORMAT_VERSION = 1
 
-#: Register that holds the parts of a scene split to fit the capacity of one vector.
+#: Register that contains the parts of a scene split to fit the capacity of one vector.
 PARTS_REGISTER = "#parts"
 
 
@@ -42,9 +42,9 @@ class Metacode:
     model, dim, seed
         The space the bits belong to.
     slots
-        Register name to slot key to item count. The key ``""`` holds plain items
-        (atoms and sub-scene references), a role label holds that role's pairs and
-        ``"#seq:j:i"`` holds position ``i`` of the ``j``-th sequence of the register.
+        Register name to slot key to item count. The key ``""`` counts plain atoms,
+        ``"#ref"`` sub-scene references, a role label that role's pairs and
+        ``"#seq:j:i"`` position ``i`` of the ``j``-th sequence of the register.
     sequences
         Register name to the lengths of its sequences, in canonical order.
     depth

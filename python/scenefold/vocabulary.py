@@ -228,7 +228,7 @@ class Vocabulary:
 
     @staticmethod
     def row_item(row_label: str) -> Atom | Ref:
-        """Return the filler a codebook row stands for."""
+        """Return the filler that a codebook row represents."""
         if row_label.startswith(SYMBOL_ROW_PREFIX):
             return Ref(row_label[len(SYMBOL_ROW_PREFIX) :])
         if row_label.startswith(ATOM_ROW_PREFIX):
