@@ -603,3 +603,8 @@ def test_write_after_failed_write(store: Path, compressor: SceneCompressor) -> N
         lexicon.write(rows, "user", slots=slots)
     with Lexicon(store) as lexicon:
         assert lexicon.get("fog").formula == "fog = damp + grey"
+
+
+def test_folder_path_rejected(tmp_path: Path) -> None:
+    with pytest.raises(FormatError, match="is a folder"):
+        Lexicon(tmp_path)

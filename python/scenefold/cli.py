@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sqlite3
 import sys
 import time
 from collections.abc import Sequence
@@ -475,7 +476,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FormulaError as error:
         print(f"scenefold: invalid formula: {error}", file=sys.stderr)
         return 2
-    except (ScenefoldError, OSError) as error:
+    except (ScenefoldError, OSError, sqlite3.Error) as error:
         print(f"scenefold: {error}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

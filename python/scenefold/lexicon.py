@@ -127,6 +127,11 @@ class Lexicon:
         create: bool = True,
     ) -> None:
         self.path = Path(path) if path is not None else default_store_path()
+        if self.path.is_dir():
+            raise FormatError(
+                f"{self.path} is a folder; give the path of a lexicon file, such as "
+                f"{self.path / 'lexicon.sqlite'}"
+            )
         if not self.path.exists():
             if not create:
                 raise FileNotFoundError(
@@ -134,7 +139,10 @@ class Lexicon:
                     "wordnet' or pass --store PATH"
                 )
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None)
+        except sqlite3.Error as error:
+            raise FormatError(f"cannot open the lexicon {self.path}: {error}") from error
         try:
             self.space = self._open_meta(space)
             self._db.execute("PRAGMA journal_mode=WAL")
