@@ -125,7 +125,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--blind",
         action="store_true",
         help="ignore the metacode: find registers, role–filler pairs (with a resonator "
-        "network) and items from the bits alone",
+        "network) and items from the bits alone; slow on a full WordNet store (minutes "
+        "per concept)",
     )
     _store_argument(unfold)
 
@@ -250,7 +251,10 @@ def _read_formula(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
     if args.file:
         if args.file == "-":
             return sys.stdin.read()
-        return Path(args.file).read_text(encoding="utf-8")
+        try:
+            return Path(args.file).read_text(encoding="utf-8")
+        except UnicodeDecodeError as error:
+            parser.error(f"{args.file} is not UTF-8 text: {error}")
     if args.formula:
         return args.formula
     parser.error('fold needs formula text, e.g. scenefold fold "a = b * c"')
@@ -283,6 +287,13 @@ def _command_fold(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
                     for x in _fillers_of(lexicon.scene(name))
                     if hasattr(x, "label")
                 )
+    if args.save and lexicon is not None:
+        taken = sorted(name for name in scenes if name in lexicon)
+        if taken:
+            raise ScenefoldError(
+                f"{', '.join(map(repr, taken))} already in {lexicon.path}; --save never "
+                "replaces a stored symbol, so choose another name"
+            )
     compressor = SceneCompressor(space, vocabulary)
     folded = {}
     for name in _order(scenes):
@@ -384,16 +395,31 @@ def _command_build(args: argparse.Namespace) -> int:
 
 
 def _command_unfold(args: argparse.Namespace) -> int:
+    if args.senses < 1:
+        print("scenefold: --senses must be at least 1", file=sys.stderr)
+        return 2
+    if args.depth < 0:
+        print("scenefold: --depth must not be negative", file=sys.stderr)
+        return 2
+    concept = args.concept.strip()
+    if not concept:
+        print("scenefold: give a word or a symbol name to unfold", file=sys.stderr)
+        return 2
     with _open_store(args) as lexicon:
-        if args.concept in lexicon:
-            names = [args.concept]
+        if concept in lexicon:
+            names = [concept]
+            total = 1
         else:
-            names = lexicon.senses(args.concept)[: args.senses]
+            senses = lexicon.senses(" ".join(concept.split()))
+            total = len(senses)
+            names = senses[: args.senses]
         if not names:
             nearest = lexicon.nearest_words(args.concept)
             hint = f"; nearest: {', '.join(nearest)}" if nearest else ""
-            print(f"scenefold: {args.concept!r} not found in {lexicon.path}{hint}",
-                  file=sys.stderr)
+            print(
+                f"scenefold: {concept!r} not found in {lexicon.path}{hint}",
+                file=sys.stderr,
+            )
             return 1
         expander = SceneExpander(vocabulary=lexicon.vocabulary())
         unfoldings = [
@@ -405,8 +431,21 @@ def _command_unfold(args: argparse.Namespace) -> int:
             )
             for name in names
         ]
-        if not args.json and len(names) > 1:
-            print(f"{args.concept}: {len(names)} senses")
+        if args.register is not None:
+            registers = set()
+            for name in names:
+                registers.update(lexicon.get(name).symbol.metacode.slots)
+            if args.register not in registers:
+                known = ", ".join(sorted(r for r in registers if not r.startswith("#")))
+                print(
+                    f"scenefold: no register {args.register!r} in {concept!r}; its "
+                    f"registers are: {known}",
+                    file=sys.stderr,
+                )
+                return 2
+        if not args.json and total > 1:
+            shown = f"showing {len(names)} of {total}" if len(names) < total else total
+            print(f"{concept}: {shown} senses")
         _show_unfoldings(unfoldings, args)
     return 0 if all(u.exact for u in unfoldings) else 1
 
@@ -476,6 +515,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FormulaError as error:
         print(f"scenefold: invalid formula: {error}", file=sys.stderr)
         return 2
+    except RecursionError:
+        print(
+            "scenefold: the input nests too deeply to process; flatten it into named "
+            "scenes",
+            file=sys.stderr,
+        )
+        return 2
+    except BrokenPipeError:
+        # The reader of standard output went away, as `| head` does: not an error.
+        sys.stderr.close()
+        return 0
     except (ScenefoldError, OSError, sqlite3.Error) as error:
         print(f"scenefold: {error}", file=sys.stderr)
         return 1

@@ -84,18 +84,22 @@ def term_vectors(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
     return space.bind_permuted(keys, fillers, [t.shift for t in terms])
 
 
-def bundle_bits(vocabulary: Vocabulary, terms: list[Term]) -> np.ndarray:
+def bundle_bits(
+    vocabulary: Vocabulary, terms: list[Term], name: str | None = None
+) -> np.ndarray:
     """Return the majority-thresholded bundle of the terms' vectors.
 
     Zero counts, which only an even number of terms leaves, take their bits from the
     XOR of all the terms rotated by one bit. It depends on the scene alone, so two
     scenes never share the bits of a common tie-break. The rotation matters: at a
     tied position of two terms their XOR is always 1, while the XOR of the previous
-    position is as good as random.
+    position is as good as random. With no terms the bits are the atom of
+    ``"#empty:" + name``, or the space's tie-break vector when no name is given.
     """
     space = vocabulary.space
     if not terms:
-        return space.tie_break()
+        # An empty scene is the atom of its name, so two empty scenes differ.
+        return space.tie_break() if name is None else space.atom("#empty:" + name)
     vectors = term_vectors(vocabulary, terms)
     tie_break = space.permute(np.bitwise_xor.reduce(vectors, axis=0), 1)
     return space.bundle(vectors, tie_break=tie_break)
@@ -193,7 +197,7 @@ class SceneCompressor:
 
     def encode(self, scene: Scene) -> np.ndarray:
         """Return the bits of a scene without registering anything."""
-        return bundle_bits(self.vocabulary, scene_terms(scene))
+        return bundle_bits(self.vocabulary, scene_terms(scene), scene.name)
 
     def _check_refs(self, scene: Scene) -> None:
         missing = sorted(name for name in scene.refs() if name not in self.vocabulary)
@@ -210,7 +214,7 @@ class SceneCompressor:
             t.filler.label for t in terms if isinstance(t.filler, Atom)
         )
         self.vocabulary.note_structure(scene)
-        bits = bundle_bits(self.vocabulary, terms)
+        bits = bundle_bits(self.vocabulary, terms, scene.name)
         metacode = self._metacode(scene, terms, original)
         symbol = Symbol(name=scene.name, bits=bits, metacode=metacode)
         self.vocabulary.add_symbol(symbol, original if original is not None else scene)

@@ -256,7 +256,7 @@ class SceneExpander:
             if not retry[3]:
                 chosen, found, rounds, reasons = retry
         scene = self._assemble(name, slots, chosen)
-        refolded = bundle_bits(self.vocabulary, self._terms(slots, chosen))
+        refolded = bundle_bits(self.vocabulary, self._terms(slots, chosen), name)
         distance = int(self.space.hamming(refolded, bits))
         if distance:
             reasons.append(

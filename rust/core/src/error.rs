@@ -36,8 +36,9 @@ impl fmt::Display for Error {
         match self {
             Error::InvalidDim(dim) => write!(
                 f,
-                "dim must be a positive multiple of 64, got {dim}; try {}",
-                (dim / 64).max(1) * 64
+                "dim must be a positive multiple of 64 up to {}, got {dim}; try {}",
+                crate::vector::MAX_DIM,
+                ((dim / 64).max(1) * 64).min(crate::vector::MAX_DIM)
             ),
             Error::DimensionMismatch { expected, found } => write!(
                 f,

@@ -10,9 +10,13 @@ use crate::error::{Error, Result};
 /// Number of bits in one storage word.
 pub const WORD_BITS: usize = 64;
 
-/// Checks that `dim` is a positive multiple of 64 and returns `n_words`.
+/// Largest supported `dim`: 2^24 bits, 2 MiB per vector.
+pub const MAX_DIM: usize = 1 << 24;
+
+/// Checks that `dim` is a positive multiple of 64 up to [`MAX_DIM`] and returns
+/// `n_words`.
 pub fn n_words_for(dim: usize) -> Result<usize> {
-    if dim == 0 || !dim.is_multiple_of(WORD_BITS) {
+    if dim == 0 || dim > MAX_DIM || !dim.is_multiple_of(WORD_BITS) {
         return Err(Error::InvalidDim(dim));
     }
     Ok(dim / WORD_BITS)

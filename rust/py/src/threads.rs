@@ -12,6 +12,9 @@ static POOL: RwLock<Option<Arc<ThreadPool>>> = RwLock::new(None);
 /// Environment variable that sets the initial number of threads.
 pub const THREADS_ENV: &str = "SCENEFOLD_NUM_THREADS";
 
+/// Most scan threads; far above any useful count, low enough to start quickly.
+pub const MAX_THREADS: usize = 1024;
+
 fn build(n: usize) -> Result<ThreadPool, String> {
     ThreadPoolBuilder::new()
         .num_threads(n)
@@ -20,8 +23,22 @@ fn build(n: usize) -> Result<ThreadPool, String> {
         .map_err(|e| e.to_string())
 }
 
+/// Reads `SCENEFOLD_NUM_THREADS`; a value that is not a count up to [`MAX_THREADS`]
+/// is ignored with a warning on standard error, and 0 means one per core.
 fn initial_threads() -> usize {
-    std::env::var(THREADS_ENV).ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0)
+    let Ok(value) = std::env::var(THREADS_ENV) else {
+        return 0;
+    };
+    match value.trim().parse::<usize>() {
+        Ok(n) if n <= MAX_THREADS => n,
+        _ => {
+            eprintln!(
+                "scenefold: ignoring {THREADS_ENV}={value:?}; expected a count from 0 to \
+                 {MAX_THREADS}, using one thread per core"
+            );
+            0
+        }
+    }
 }
 
 fn pool(py: Python<'_>) -> PyResult<Arc<ThreadPool>> {
@@ -49,6 +66,13 @@ pub fn set_num_threads(
     py: Python<'_>,
     #[pyo3(from_py_with = crate::convert::usize_arg)] n: usize,
 ) -> PyResult<()> {
+    if n > MAX_THREADS {
+        return Err(raise(
+            py,
+            "InvalidArgumentError",
+            format!("n must be from 0 to {MAX_THREADS} threads, got {n}"),
+        ));
+    }
     let pool = Arc::new(build(n).map_err(|e| raise(py, "InvalidArgumentError", e))?);
     let mut guard = POOL.write().map_err(|_| raise(py, "ScenefoldError", "thread pool lock poisoned"))?;
     *guard = Some(pool);
