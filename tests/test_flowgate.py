@@ -82,7 +82,7 @@ def test_law_points_in_range(dim, n_items):
 def test_law_close_to_measurement(dim, n_items):
     hits, trials = measure_accuracy(dim, n_items, 1000, 20_000 // n_items, seed=3)
     predicted = retrieval_accuracy(dim, n_items, 1000)
-    # Within 2 points even with few trials; the next test holds it to the interval.
+    # Within 2 points even with few trials. The next test checks the Wilson interval.
     assert abs(hits / trials - predicted) < 0.02
 
 

@@ -43,7 +43,7 @@ Progress = Callable[[int, int], None]
 
 @dataclass
 class BuildReport:
-    """What an import did."""
+    """Counts and timing of one import."""
 
     source: str
     read: int = 0
@@ -169,7 +169,7 @@ def build_wordnet(
 
 @dataclass
 class EvalReport:
-    """What an evaluation measured."""
+    """Counts, margins and timing of one evaluation."""
 
     evaluated: int = 0
     exact: int = 0

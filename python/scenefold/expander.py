@@ -245,7 +245,7 @@ class SceneExpander:
         # without counts to stop at, those would read as items of their own child.
         excluded = self._ancestor_labels(name) if metacode is None else frozenset()
         # With a metacode each slot is read from the codebook of what that slot has
-        # held; a reading that does not certify is retried against every row, so a
+        # held. A reading that does not certify is retried against every row, so a
         # filler new to its slot is still found.
         typed = metacode is not None
         chosen, found, rounds, reasons = self._decode(

@@ -112,7 +112,7 @@ def capacity(
     target_error: float = DEFAULT_TARGET_ERROR,
     thresholded: bool = True,
 ) -> int:
-    """Return the most items one vector holds with ``K * (1 - p) <= target_error``."""
+    """Return the max items one vector contains with ``K * (1 - p) <= target_error``."""
     if not 0.0 < target_error < 1.0:
         raise InvalidArgumentError(
             f"target_error must lie strictly between 0 and 1, got {target_error}"
@@ -150,7 +150,7 @@ def scene_terms(scene: Scene) -> int:
 
 
 class Mode(enum.Enum):
-    """What a request needs."""
+    """The mode a request needs."""
 
     FOLD = "fold"
     UNFOLD = "unfold"
@@ -192,7 +192,7 @@ class FlowGate:
         self.capacity = capacity(space.dim, self.codebook_size, target_error)
         if self.capacity < 2:
             raise InvalidArgumentError(
-                f"a vector of dim {space.dim} holds fewer than 2 items at target error "
+                f"a vector of dim {space.dim} fits fewer than 2 items at target error "
                 f"{target_error} over {self.codebook_size} candidates; use a larger dim"
             )
 

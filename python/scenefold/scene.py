@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 #: Register of the items written without a ``register:`` prefix.
 DEFAULT_REGISTER = "main"
 
-#: Registers that every vocabulary knows; a scene may also use registers of its own.
+#: Registers that every vocabulary contains. A scene may also use registers of its own.
 STANDARD_REGISTERS = ("main", "logic", "emotion", "archetype")
 
 

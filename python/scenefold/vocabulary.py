@@ -171,7 +171,7 @@ class Vocabulary:
 
     def codebook_labels(self, book: Codebook) -> list[str]:
         """Return the labels of a codebook, cached until it grows."""
-        # The entry holds the codebook itself, so its id cannot be reused meanwhile.
+        # The entry keeps a reference to the codebook, so its id cannot be reused meanwhile.
         cached = self._labels_cache.get(id(book))
         if cached is None or cached[0] is not book or cached[1] != len(book):
             cached = (book, len(book), book.labels)

@@ -22,7 +22,7 @@ pub fn n_words_for(dim: usize) -> Result<usize> {
     Ok(dim / WORD_BITS)
 }
 
-/// Checks that a flat buffer holds whole rows of `n_words` and returns the row count.
+/// Checks that a flat buffer contains whole rows of `n_words` and returns the row count.
 pub fn rows_in(buffer: &[u64], n_words: usize) -> Result<usize> {
     if n_words == 0 || !buffer.len().is_multiple_of(n_words) {
         return Err(Error::RaggedBuffer { len: buffer.len(), n_words });
